@@ -1,0 +1,34 @@
+# Builds build/ares. The ONNX protobuf C code is generated here, at build time, from the
+# onnx.proto that Debian's libonnx-dev installs: no schema file lives in the repository.
+ONNX_PROTO ?= /usr/include/onnx/onnx.proto
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARN := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wno-unused-parameter -Wshadow -Wmissing-prototypes
+BUILD := build
+GEN := $(BUILD)/gen
+SRCS := $(sort $(wildcard src/*/*.c)) runtime/ares_npy.c
+OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS)) $(BUILD)/obj/gen/onnx.pb-c.o
+INC := -Isrc -I$(GEN) -Iruntime
+LIBS := -lprotobuf-c -lm
+
+all: $(BUILD)/ares
+
+$(GEN)/onnx.pb-c.c $(GEN)/onnx.pb-c.h: $(ONNX_PROTO)
+	@mkdir -p $(GEN)
+	protoc-c --c_out=$(GEN) -I$(dir $(ONNX_PROTO)) $(ONNX_PROTO)
+
+$(BUILD)/obj/gen/onnx.pb-c.o: $(GEN)/onnx.pb-c.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -I$(GEN) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c $(GEN)/onnx.pb-c.h $(wildcard src/*/*.h src/*/*.def runtime/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(INC) -c $< -o $@
+
+$(BUILD)/ares: $(OBJS)
+	$(CC) $(CFLAGS) -o $@ $(OBJS) $(LIBS)
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all clean

@@ -1,0 +1,123 @@
+/* ARES runtime kernels: the integer ops a compiled network calls.
+ *
+ * This directory is copied into every generated project. Each kernel's semantics is the
+ * one defined by the reference interpreter (src/ref/ref_<op>.c) and written down in
+ * docs/SEMANTICS.md; the two are independent implementations held bit-exact by tests.
+ *
+ * Conventions
+ *  - Activations are int8 with an arbitrary zero point (uint8 models are shifted by -128
+ *    at compile time), layout NCHW; 1-D ops use H = 1.
+ *  - Weights are int8 with zero point 0; conv weights [Cout][Cin/group][KH][KW], linear
+ *    weights [N][K] (row n = output feature n).
+ *  - Accumulators are int32; requantization of an accumulator `acc` for channel c:
+ *        p = (int64)acc * mult[c]
+ *        y = clamp(zp + RHE(p, shift[c]), qmin, qmax)
+ *    where RHE(p, s) = p / 2^s rounded to nearest, ties to even (s >= 1).
+ *    With out_float set, the output is float: y = (float)acc * fscale[c] + fbias[c]
+ *    (float32 multiply, then float32 add).
+ */
+#ifndef ARES_KERNELS_H
+#define ARES_KERNELS_H
+
+#include <stdint.h>
+
+typedef struct {
+  int32_t n;              /* channels in mult/shift (1 = per-tensor) */
+  const int32_t *mult;
+  const int8_t *shift;
+  int32_t zp, qmin, qmax;
+  int32_t out_float;      /* 1: output is float32, see above */
+  const float *fscale;    /* [n] */
+  const float *fbias;     /* [n] */
+} ares_rq;
+
+/* Round half to even of p / 2^s, s in 1..62. */
+static inline int32_t ares_rhe(int64_t p, int s) {
+  int64_t half = (int64_t)1 << (s - 1);
+  int64_t q = p >> s;                         /* floor */
+  int64_t r = p - (q << s);                   /* 0 <= r < 2^s */
+  q += (r > half) | ((r == half) & (q & 1));
+  return (int32_t)q;
+}
+
+static inline int8_t ares_sat(int64_t v, int32_t lo, int32_t hi) {
+  return (int8_t)(v < lo ? lo : v > hi ? hi : v);
+}
+
+/* y = clamp(rint(x / scale) + zp, qmin, qmax), division and rint (ties to even) in
+ * float32, exactly as ONNX QuantizeLinear. */
+void ares_quantize_f32_s8(const float *x, int8_t *y, int64_t n, float scale, int32_t zp,
+                          int32_t qmin, int32_t qmax);
+/* y = (float)(x - zp) * scale */
+void ares_dequantize_s8_f32(const int8_t *x, float *y, int64_t n, float scale, int32_t zp);
+
+typedef struct {
+  int32_t n, cin, h, w;          /* input NCHW */
+  int32_t cout, oh, ow;          /* output */
+  int32_t kh, kw, sh, sw, dh, dw;
+  int32_t pad_t, pad_l;          /* bottom/right padding is implied by oh/ow */
+  int32_t group;
+  int32_t x_zp;                  /* input zero point: padded taps contribute 0 */
+} ares_conv_shape;
+
+/* acc[n][co][oy][ox] = bias[co] + sum over ci in co's group, ky, kx of
+ *   w[co][ci][ky][kx] * (x[n][ci][oy*sh - pad_t + ky*dh][ox*sw - pad_l + kx*dw] - x_zp),
+ * taps outside the input skipped; then requantized per co. y is int8 or float. */
+void ares_conv2d_s8(const int8_t *x, const int8_t *w, const int32_t *bias, void *y,
+                    const ares_conv_shape *s, const ares_rq *rq);
+
+/* acc[r][j] = bias[j] + sum_k w[j][k] * (x[r][k] - x_zp); requantized per j. */
+void ares_linear_s8(const int8_t *x, const int8_t *w, const int32_t *bias, void *y,
+                    int32_t rows, int32_t k, int32_t n, int32_t x_zp, const ares_rq *rq);
+
+/* y = clamp(zp + RHE((a - zp_a) * mult_a + (b - zp_b) * mult_b, shift), qmin, qmax)
+ * With nin == 1 (requant), b is unused. Products and the sum are int64. */
+typedef struct {
+  int32_t nin;
+  int32_t zp_in[2];
+  int32_t mult[2];
+  int32_t shift;
+  int32_t zp, qmin, qmax;
+} ares_elt;
+void ares_add_s8(const int8_t *a, const int8_t *b, int8_t *y, int64_t n, const ares_elt *p);
+void ares_requant_s8(const int8_t *x, int8_t *y, int64_t n, const ares_elt *p);
+
+/* Concatenation along an axis: the tensors are viewed as [outer][inner_i] with inner_i the
+ * product of the dims from the axis on. Input i is rescaled:
+ *   y = clamp(zp + RHE((x - zp_in[i]) * mult[i], shift[i]), qmin, qmax)
+ * or copied as is when mult[i] == 0 (same scale and zero point). */
+typedef struct {
+  int32_t nin;
+  int64_t outer;
+  const int64_t *inner;
+  const int32_t *zp_in, *mult;
+  const int8_t *shift;
+  int32_t zp, qmin, qmax;
+} ares_concat;
+void ares_concat_s8(const int8_t *const *xs, int8_t *y, const ares_concat *p);
+
+typedef struct {
+  int32_t n, c, h, w, oh, ow;
+  int32_t kh, kw, sh, sw, dh, dw;
+  int32_t pad_t, pad_l;
+  int32_t x_zp;
+  int32_t count_include_pad;
+} ares_pool_shape;
+
+/* Max over the window's taps inside the input (padding never wins). */
+void ares_maxpool_s8(const int8_t *x, int8_t *y, const ares_pool_shape *s);
+/* acc = sum over in-bounds taps of (x - x_zp); cnt = number of in-bounds taps, or kh*kw
+ * when count_include_pad; y = clamp(zp + RHE(acc * mult[cnt-1], shift[cnt-1]), qmin, qmax)
+ * (rq->n == kh*kw entries). */
+void ares_avgpool_s8(const int8_t *x, int8_t *y, const ares_pool_shape *s, const ares_rq *rq);
+
+/* Constant padding: out dim d = pad_begin[d] + in dim d + pad_end[d] (pads may be negative
+ * = crop). */
+void ares_pad_s8(const int8_t *x, int8_t *y, int32_t rank, const int64_t *in_dims,
+                 const int64_t *pad_begin, const int64_t *pad_end, int8_t value);
+
+/* y[perm applied] : output dim i = input dim perm[i]. */
+void ares_transpose_s8(const int8_t *x, int8_t *y, int32_t rank, const int64_t *in_dims,
+                       const int32_t *perm);
+
+#endif

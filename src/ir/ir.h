@@ -1,0 +1,237 @@
+/* ARES intermediate representation: one graph of tensors and nodes, shared by every phase.
+ *
+ * A graph starts life at the ONNX level (source ops, float semantics with fake-quantization
+ * nodes) and is lowered, pass by pass, into integer ops (ARES_OP_Q*). Both levels live in
+ * one enum (ops.def) so a half-lowered graph can be dumped and checked like any other. */
+#ifndef ARES_IR_H
+#define ARES_IR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define ARES_MAX_DIMS 6
+
+typedef enum {
+  ARES_DT_UNDEF = 0,
+  ARES_DT_F32,
+  ARES_DT_I8,
+  ARES_DT_U8,
+  ARES_DT_I16,
+  ARES_DT_I32,
+  ARES_DT_I64,
+} ares_dtype;
+
+/* Op kinds: SRC ops are ONNX operators as imported; INT ops are what the reference
+ * interpreter and the runtime kernels execute. */
+typedef enum { ARES_KIND_SRC, ARES_KIND_INT } ares_op_kind;
+
+typedef enum {
+#define ARES_SRC(e, onnx, domain, doc) ARES_OP_##e,
+#define ARES_INT(e, name, doc) ARES_OP_##e,
+#include "ops.def"
+#undef ARES_SRC
+#undef ARES_INT
+  ARES_OP_COUNT
+} ares_op;
+
+typedef struct {
+  ares_op op;
+  ares_op_kind kind;
+  const char *name;   /* ONNX op_type for SRC ops, ARES name for INT ops */
+  const char *domain; /* ONNX domain ("" = default), NULL for INT ops */
+  const char *doc;    /* one line: what is supported / what it computes */
+} ares_op_info;
+
+const ares_op_info *ares_op_get(ares_op op);
+/* Looks up an ONNX (domain, op_type); returns ARES_OP_COUNT when unknown. */
+ares_op ares_op_from_onnx(const char *domain, const char *op_type);
+
+/* Quantization of a tensor: real = (q - zp) * scale. nscale == 0: not quantized.
+ * Integer activations are held as int8 whatever the ONNX type was: a uint8 tensor becomes
+ * int8 with zp - 128 (see docs/SEMANTICS.md), so every kernel has one input type. */
+typedef struct {
+  int nscale;     /* 0: none, 1: per-tensor, >1: per-channel along axis */
+  int axis;
+  float *scale;   /* nscale entries, exactly as in the model (float32) */
+  int32_t *zp;    /* nscale entries, in the stored integer domain */
+  int bits;       /* bit width of the integer range */
+  int32_t qmin, qmax; /* representable range in the stored domain (narrow, bits, sign) */
+} ares_quant;
+
+typedef struct ares_tensor {
+  int id;
+  char *name;
+  ares_dtype dtype;
+  int rank;
+  int64_t dims[ARES_MAX_DIMS];
+  int has_shape;
+  ares_quant q;
+  void *data;     /* constant contents, or NULL for activations */
+  int producer;   /* node id, -1 for graph inputs and constants */
+  int nconsumers;
+} ares_tensor;
+
+/* ONNX attribute as imported (SRC nodes). */
+typedef enum { ARES_ATTR_INT, ARES_ATTR_FLOAT, ARES_ATTR_INTS, ARES_ATTR_FLOATS, ARES_ATTR_STRING, ARES_ATTR_TENSOR } ares_attr_type;
+typedef struct {
+  char *name;
+  ares_attr_type type;
+  int64_t i;
+  float f;
+  int n;
+  int64_t *ints;
+  float *floats;
+  char *s;
+  int tensor; /* tensor id for ARES_ATTR_TENSOR */
+} ares_attr;
+
+/* Requantization of an int32 accumulator to an int8 output:
+ *   y = clamp(zp + round_half_even(acc * mult[c] / 2^shift[c]), qmin, qmax)
+ * or, when out_float is set, y = (float)acc * fscale[c] + fbias[c] (dequantized output). */
+typedef struct {
+  int n;            /* channels (1 = per-tensor) */
+  int32_t *mult;
+  int8_t *shift;
+  int32_t zp;
+  int32_t qmin, qmax;
+  int out_float;
+  float *fscale;
+  float *fbias;
+} ares_requant;
+
+/* Parameters of the integer ops. Spatial ops are 2-D; 1-D ops use H = 1. */
+typedef struct {
+  int kh, kw, sh, sw, dh, dw;
+  int pad_t, pad_l, pad_b, pad_r;
+  int group;
+  int x_zp;
+  int32_t *bias;    /* [Cout], in accumulator units */
+  ares_requant rq;
+} ares_conv_params;
+
+typedef struct {
+  int x_zp;
+  int32_t *bias;    /* [N] */
+  ares_requant rq;
+} ares_linear_params;
+
+typedef struct {
+  int kh, kw, sh, sw, dh, dw;
+  int pad_t, pad_l, pad_b, pad_r;
+  int x_zp;
+  int count_include_pad;
+  int ncount;       /* avgpool: rq tables indexed by (window element count - 1) */
+  ares_requant rq;  /* avgpool: rq.n == ncount entries */
+} ares_pool_params;
+
+/* y = clamp(zp_y + rhe(sum_i (x_i - zp_i) * mult_i, shift)) for 1 or 2 inputs (Add, Requant). */
+typedef struct {
+  int n;
+  int32_t zp_in[2];
+  int32_t mult[2];
+  int shift;
+  int32_t zp;
+  int32_t qmin, qmax;
+} ares_eltwise_params;
+
+typedef struct {
+  int axis;
+  int n;
+  int32_t *zp_in, *mult; /* per input */
+  int8_t *shift;
+  int32_t zp, qmin, qmax;
+} ares_concat_params;
+
+typedef struct {
+  int64_t pads[2 * ARES_MAX_DIMS]; /* begins then ends, per dim */
+  int32_t value;
+} ares_pad_params;
+
+typedef struct {
+  int perm[ARES_MAX_DIMS];
+} ares_transpose_params;
+
+typedef struct {
+  float scale;
+  int32_t zp, qmin, qmax;
+} ares_qdq_params;
+
+typedef struct ares_node {
+  int id;
+  char *name;
+  ares_op op;
+  char *op_type;    /* as in the ONNX file */
+  char *domain;
+  int nin, nout;
+  int *in;          /* tensor ids; -1 = optional input absent */
+  int *out;
+  int nattr;
+  ares_attr *attr;
+  int dead;
+  union {
+    ares_conv_params conv;
+    ares_linear_params linear;
+    ares_pool_params pool;
+    ares_eltwise_params elt;
+    ares_concat_params concat;
+    ares_pad_params pad;
+    ares_transpose_params transpose;
+    ares_qdq_params qdq;
+  } p;
+  int64_t macs;
+} ares_node;
+
+typedef struct ares_arena_block ares_arena_block;
+
+typedef struct {
+  ares_tensor **tensors;
+  int ntensors, captensors;
+  ares_node **nodes;
+  int nnodes, capnodes;
+  int *inputs, ninputs;
+  int *outputs, noutputs;
+  int64_t opset;
+  char *name;
+  ares_arena_block *arena;
+} ares_graph;
+
+/* --- graph construction (ir.c) ------------------------------------------------------ */
+ares_graph *ares_graph_new(void);
+void ares_graph_free(ares_graph *g);
+void *ares_alloc(ares_graph *g, size_t n);       /* zeroed, freed with the graph */
+char *ares_strdup(ares_graph *g, const char *s);
+ares_tensor *ares_tensor_new(ares_graph *g, const char *name);
+ares_tensor *ares_tensor_find(ares_graph *g, const char *name);
+ares_node *ares_node_new(ares_graph *g, ares_op op, const char *name, int nin, int nout);
+void ares_graph_add_input(ares_graph *g, int tid);
+void ares_graph_add_output(ares_graph *g, int tid);
+
+/* --- queries ------------------------------------------------------------------------- */
+size_t ares_dtype_size(ares_dtype t);
+const char *ares_dtype_name(ares_dtype t);
+int64_t ares_tensor_numel(const ares_tensor *t);
+size_t ares_tensor_nbytes(const ares_tensor *t);
+const ares_attr *ares_attr_find(const ares_node *n, const char *name);
+int64_t ares_attr_int(const ares_node *n, const char *name, int64_t dflt);
+float ares_attr_float(const ares_node *n, const char *name, float dflt);
+/* Copies up to max ints of an INTS attribute into out; returns count, or -1 if absent. */
+int ares_attr_ints(const ares_node *n, const char *name, int64_t *out, int max);
+const char *ares_attr_string(const ares_node *n, const char *name, const char *dflt);
+/* Reads element i of a constant tensor as double / int64, whatever its dtype. */
+double ares_tensor_get_f(const ares_tensor *t, int64_t i);
+int64_t ares_tensor_get_i(const ares_tensor *t, int64_t i);
+void ares_tensor_set_i(ares_tensor *t, int64_t i, int64_t v);
+int ares_tensor_is_const(const ares_graph *g, int tid);
+
+/* Recounts consumers and producers after a pass rewired the graph. */
+void ares_graph_relink(ares_graph *g);
+/* Replaces every use of tensor `from` by `to` (node inputs and graph outputs). */
+void ares_graph_replace_uses(ares_graph *g, int from, int to);
+/* Node ids in execution order (live nodes only); returns count. Caller frees. */
+int ares_graph_topo(ares_graph *g, int **order);
+
+/* Text dump of a graph (--dump-after). */
+void ares_graph_dump(const ares_graph *g, FILE *f);
+
+#endif
