@@ -3,12 +3,12 @@
 ONNX_PROTO ?= /usr/include/onnx/onnx.proto
 CC ?= cc
 CFLAGS ?= -O2 -g
-WARN := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wno-unused-parameter -Wshadow -Wmissing-prototypes
+WARN := -std=c11 -ffp-contract=off -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wno-unused-parameter -Wshadow -Wmissing-prototypes -Wno-format-truncation
 BUILD := build
 GEN := $(BUILD)/gen
 SRCS := $(sort $(wildcard src/*/*.c)) runtime/ares_npy.c
 OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS)) $(BUILD)/obj/gen/onnx.pb-c.o
-INC := -Isrc -I$(GEN) -Iruntime
+INC := -Isrc -I$(GEN) -Iruntime -DARES_RUNTIME_DIR_DEFAULT='"$(CURDIR)/runtime"'
 LIBS := -lprotobuf-c -lm
 
 all: $(BUILD)/ares

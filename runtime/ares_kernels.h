@@ -35,7 +35,7 @@ typedef struct {
 static inline int32_t ares_rhe(int64_t p, int s) {
   int64_t half = (int64_t)1 << (s - 1);
   int64_t q = p >> s;                         /* floor */
-  int64_t r = p - (q << s);                   /* 0 <= r < 2^s */
+  int64_t r = (int64_t)((uint64_t)p & (((uint64_t)1 << s) - 1)); /* 0 <= r < 2^s */
   q += (r > half) | ((r == half) & (q & 1));
   return (int32_t)q;
 }

@@ -351,3 +351,42 @@ void ares_graph_dump(const ares_graph *g, FILE *f) {
     fprintf(f, "  ; %s\n", n->name);
   }
 }
+
+/* --- navigation ---------------------------------------------------------------------- */
+ares_node *ares_producer(const ares_graph *g, int tid) {
+  if (tid < 0) return NULL;
+  for (int i = 0; i < g->nnodes; i++) {
+    ares_node *n = g->nodes[i];
+    if (n->dead) continue;
+    for (int k = 0; k < n->nout; k++)
+      if (n->out[k] == tid) return n;
+  }
+  return NULL;
+}
+
+int ares_consumers(const ares_graph *g, int tid, ares_node **out, int max) {
+  int c = 0;
+  for (int i = 0; i < g->nnodes; i++) {
+    ares_node *n = g->nodes[i];
+    if (n->dead) continue;
+    for (int k = 0; k < n->nin; k++)
+      if (n->in[k] == tid) {
+        if (c < max) out[c] = n;
+        c++;
+        break;
+      }
+  }
+  return c;
+}
+
+int ares_is_graph_output(const ares_graph *g, int tid) {
+  for (int i = 0; i < g->noutputs; i++)
+    if (g->outputs[i] == tid) return 1;
+  return 0;
+}
+
+int ares_is_graph_input(const ares_graph *g, int tid) {
+  for (int i = 0; i < g->ninputs; i++)
+    if (g->inputs[i] == tid) return 1;
+  return 0;
+}

@@ -70,6 +70,7 @@ typedef struct ares_tensor {
   void *data;     /* constant contents, or NULL for activations */
   int producer;   /* node id, -1 for graph inputs and constants */
   int nconsumers;
+  int64_t offset; /* plan-memory: byte offset in the activation arena, -1 = not in it */
 } ares_tensor;
 
 /* ONNX attribute as imported (SRC nodes). */
@@ -193,6 +194,8 @@ typedef struct {
   int *outputs, noutputs;
   int64_t opset;
   char *name;
+  int64_t arena_bytes;       /* plan-memory: size of the activation arena */
+  int64_t arena_lower_bound; /* largest sum of activations live at one step */
   ares_arena_block *arena;
 } ares_graph;
 
@@ -234,4 +237,25 @@ int ares_graph_topo(ares_graph *g, int **order);
 /* Text dump of a graph (--dump-after). */
 void ares_graph_dump(const ares_graph *g, FILE *f);
 
-#endif
+/* --- graph navigation (ir.c) ----------------------------------------------------------- */
+ares_node *ares_producer(const ares_graph *g, int tid);
+/* Live nodes reading tensor tid; fills up to max of them, returns the total count. */
+int ares_consumers(const ares_graph *g, int tid, ares_node **out, int max);
+int ares_is_graph_output(const ares_graph *g, int tid);
+int ares_is_graph_input(const ares_graph *g, int tid);
+
+/* --- quantization arithmetic (quant.c) ------------------------------------------------- */
+/* Finds mult, shift with mult / 2^shift ~= r (31 significant bits, mult signed, shift in
+ * 1..62). Returns -1 when |r| >= 2^30 (no such pair). */
+int ares_quant_multiplier(double r, int32_t *mult, int8_t *shift);
+/* Round half to even of a double. */
+double ares_round_half_even(double x);
+/* Sets t->q: n scales (per-tensor when n == 1) along axis, zero points, range. */
+void ares_quant_set(ares_graph *g, ares_tensor *t, int n, int axis, const float *scale,
+                    const int32_t *zp, int32_t qmin, int32_t qmax);
+/* Same scales, zero points and range. */
+int ares_quant_equal(const ares_quant *a, const ares_quant *b);
+/* Bits needed for the range qmin..qmax. */
+int ares_quant_bits(int32_t qmin, int32_t qmax);
+
+#endif /* ARES_IR_H */

@@ -1,0 +1,166 @@
+/* ares: the command line. Reads top to bottom as the pipeline:
+ * import -> passes -> (emit | reference run + validation). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "emit/emit.h"
+#include "frontend/frontend.h"
+#include "ir/diag.h"
+#include "passes/passes.h"
+
+static const char *usage_main =
+    "usage: ares <command> [options]\n"
+    "\n"
+    "Compiles quantized ONNX models (Brevitas QCDQ or QONNX exports) into C for RISC-V\n"
+    "cluster microcontrollers, and validates the generated code layer by layer against\n"
+    "ARES' reference interpreter.\n"
+    "\n"
+    "commands:\n"
+    "  compile MODEL -o DIR     generate a C project for a target\n"
+    "  run MODEL                compile, build, run and validate every layer bit for bit\n"
+    "  passes                   list the compiler passes (names for --dump-after)\n"
+    "  ops [--markdown]         list the supported operators\n"
+    "  help [COMMAND]           show help for a command\n"
+    "\n"
+    "exit status: 0 success, 1 validation mismatch, 2 bad input or unsupported model\n";
+
+static const char *usage_compile =
+    "usage: ares compile MODEL -o DIR [--target host] [--dump-after PASS] [--dump-file FILE]\n"
+    "\n"
+    "Compiles MODEL (.onnx) into a self-contained C project in DIR: network.c/.h,\n"
+    "weights.c, main.c, the runtime kernels and a Makefile. DIR must not exist or be empty;\n"
+    "nothing is left behind when compilation fails.\n"
+    "\n"
+    "  -o, --out DIR        output directory (required)\n"
+    "  --target NAME        target platform: host (default)\n"
+    "  --dump-after PASS    write the IR after PASS (see 'ares passes') to stdout or --dump-file\n"
+    "  --dump-file FILE     where --dump-after writes\n";
+
+static const char *usage_run =
+    "usage: ares run MODEL [--target host] [--input X.npy] [--keep DIR] [--project DIR]\n"
+    "\n"
+    "Compiles MODEL, builds the generated project with the host C compiler, runs it on an\n"
+    "input, runs the reference interpreter on the same input, and compares every layer's\n"
+    "output byte for byte. Prints a per-layer table (layer, op, output shape, MACs, match).\n"
+    "Exit status 0 only when every layer matches; 1 names the first mismatching layer.\n"
+    "\n"
+    "  --target NAME     host (default)\n"
+    "  --input X.npy     float32 input (default: input.npy beside MODEL, else a fixed\n"
+    "                    pseudo-random input)\n"
+    "  --keep DIR        generate the project into DIR and keep it (default: a temporary\n"
+    "                    directory, removed afterwards)\n"
+    "  --project DIR     do not generate: build and validate the existing project in DIR\n"
+    "                    (e.g. one you edited after 'ares compile')\n"
+    "  --output Y.npy    also write the network's first output to Y.npy\n"
+    "  --dump-after PASS, --dump-file FILE   as for compile\n";
+
+static int help(const char *cmd) {
+  if (cmd && strcmp(cmd, "compile") == 0) fputs(usage_compile, stdout);
+  else if (cmd && strcmp(cmd, "run") == 0) fputs(usage_run, stdout);
+  else if (cmd && strcmp(cmd, "passes") == 0) fputs("usage: ares passes\n\nLists the passes in pipeline order.\n", stdout);
+  else if (cmd && strcmp(cmd, "ops") == 0)
+    fputs("usage: ares ops [--markdown]\n\nLists the operators of the op registry; --markdown writes "
+          "docs/SUPPORTED_OPERATIONS.md's content.\n", stdout);
+  else if (cmd && strcmp(cmd, "help") != 0) {
+    fprintf(stderr, "ares: unknown command '%s'\n\n%s", cmd, usage_main);
+    return 2;
+  } else fputs(usage_main, stdout);
+  return 0;
+}
+
+ares_graph *ares_cli_load(const char *model, const char *dump_after, const char *dump_file) {
+  ares_graph *g = ares_onnx_import(model);
+  if (!g) return NULL;
+  FILE *df = stdout;
+  if (dump_after && dump_file && !(df = fopen(dump_file, "w"))) {
+    ares_fail(NULL, "cannot write '%s'", dump_file);
+    ares_graph_free(g);
+    return NULL;
+  }
+  if (dump_after && strcmp(dump_after, "import") == 0) {
+    ares_graph_dump(g, df);
+    dump_after = NULL;
+  }
+  int rc = ares_run_passes(g, dump_after, df);
+  if (df != stdout) fclose(df);
+  if (rc < 0) {
+    ares_graph_free(g);
+    return NULL;
+  }
+  return g;
+}
+
+static int cmd_compile(int argc, char **argv) {
+  ares_cli_opts o;
+  if (ares_cli_parse(argc, argv, &o, usage_compile) < 0) return 2;
+  if (o.help) return help("compile");
+  if (!o.out) {
+    fprintf(stderr, "ares: error: compile needs -o DIR\n\n%s", usage_compile);
+    return 2;
+  }
+  clock_t t0 = clock();
+  ares_graph *g = ares_cli_load(o.model, o.dump_after, o.dump_file);
+  if (!g) return 2;
+  int rc = ares_emit_project(g, o.target, o.out);
+  double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+  if (rc == 0) fprintf(stderr, "ares: compiled %s for %s into %s in %.3f s\n", o.model, o.target, o.out, secs);
+  ares_graph_free(g);
+  return rc < 0 ? 2 : 0;
+}
+
+static int cmd_passes(void) {
+  int n;
+  const ares_pass *p = ares_passes(&n);
+  for (int i = 0; i < n; i++) printf("%-16s %s\n", p[i].name, p[i].doc);
+  return 0;
+}
+
+static int cmd_ops(int argc, char **argv) {
+  int md = argc > 0 && strcmp(argv[0], "--markdown") == 0;
+  if (argc > 0 && !md) {
+    fprintf(stderr, "ares: ops: unknown option '%s'\n", argv[0]);
+    return 2;
+  }
+  if (md) {
+    printf("# Supported operations\n\n"
+           "Generated by `ares ops --markdown` from the op registry (`src/ir/ops.def`); do not edit.\n\n"
+           "## ONNX operators accepted as input\n\n| Operator | Domain | Support |\n|---|---|---|\n");
+  }
+  for (int pass = 0; pass < 2; pass++) {
+    if (md && pass == 1)
+      printf("\n## Integer operators (after lowering; reference: `src/ref`, kernels: `runtime/kernels`)\n\n"
+             "| Operator | Semantics |\n|---|---|\n");
+    for (int i = 0; i < ARES_OP_COUNT; i++) {
+      const ares_op_info *op = ares_op_get((ares_op)i);
+      if ((int)op->kind != pass) continue;
+      if (md && pass == 0) printf("| %s | %s | %s |\n", op->name, op->domain[0] ? op->domain : "ai.onnx", op->doc);
+      else if (md) printf("| `%s` | %s |\n", op->name, op->doc);
+      else printf("%-4s %-20s %s\n", pass ? "int" : "onnx", op->name, op->doc);
+    }
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fputs(usage_main, stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) return help(NULL);
+  if (strcmp(cmd, "help") == 0) return help(argc > 2 ? argv[2] : NULL);
+  if (strcmp(cmd, "compile") == 0) return cmd_compile(argc - 2, argv + 2);
+  if (strcmp(cmd, "run") == 0) {
+    ares_cli_opts o;
+    if (ares_cli_parse(argc - 2, argv + 2, &o, usage_run) < 0) return 2;
+    if (o.help) return help("run");
+    return ares_cli_run(&o);
+  }
+  if (strcmp(cmd, "passes") == 0) return cmd_passes();
+  if (strcmp(cmd, "ops") == 0) return cmd_ops(argc - 2, argv + 2);
+  fprintf(stderr, "ares: unknown command '%s'\n\n%s", cmd, usage_main);
+  return 2;
+}

@@ -1,0 +1,202 @@
+/* ares run: compile, build the generated project, run it, and compare every layer's
+ * output with the reference interpreter, byte for byte. */
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ares_npy.h"
+#include "cli.h"
+#include "emit/emit.h"
+#include "ir/diag.h"
+#include "ref/ref.h"
+#include "targets/target.h"
+
+/* Paths go into shell commands inside single quotes. */
+static int safe_path(const char *p) { return strchr(p, '\'') == NULL; }
+
+static int file_exists(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The input for graph input i: --input (first input), input.npy beside the model, or a
+ * fixed pseudo-random tensor in [-1, 1). */
+static int load_input(const ares_cli_opts *o, ares_graph *g, int i, float **data) {
+  ares_tensor *t = g->tensors[g->inputs[i]];
+  int64_t n = ares_tensor_numel(t);
+  char beside[4096];
+  const char *path = i == 0 ? o->input : NULL;
+  if (!path && i == 0 && g->ninputs == 1) {
+    const char *slash = strrchr(o->model, '/');
+    int dl = slash ? (int)(slash - o->model) : 1;
+    snprintf(beside, sizeof beside, "%.*s/input.npy", dl, slash ? o->model : ".");
+    if (file_exists(beside)) path = beside;
+  }
+  *data = malloc(sizeof(float) * (size_t)(n ? n : 1));
+  if (!*data) return ares_fail(NULL, "out of memory");
+  if (!path) {
+    uint32_t s = 0x12345678u + (uint32_t)i;
+    for (int64_t k = 0; k < n; k++) {
+      s = s * 1664525u + 1013904223u;
+      (*data)[k] = (float)((double)(s >> 8) / (double)(1u << 24) * 2.0 - 1.0);
+    }
+    fprintf(stderr, "ares: no input given: using a fixed pseudo-random input in [-1, 1)\n");
+    return 0;
+  }
+  ares_npy a;
+  char err[256];
+  if (ares_npy_load(path, &a, err, sizeof err) != 0) return ares_fail(NULL, "input '%s': %s", path, err);
+  int rc = 0;
+  if (strcmp(a.dtype, "f4") != 0) rc = ares_fail(NULL, "input '%s': float32 data expected, found %s", path, a.dtype);
+  else if (a.nbytes != sizeof(float) * (size_t)n)
+    rc = ares_fail(NULL, "input '%s' has %zu elements, the model's input '%s' needs %" PRId64, path, a.nbytes / 4, t->name, n);
+  if (rc == 0) memcpy(*data, a.data, a.nbytes);
+  ares_npy_free(&a);
+  return rc;
+}
+
+static void shape_str(const ares_tensor *t, char *buf, size_t len) {
+  size_t k = 0;
+  buf[0] = 0;
+  for (int d = 0; d < t->rank && k + 24 < len; d++) k += (size_t)snprintf(buf + k, len - k, "%s%" PRId64, d ? "x" : "", t->dims[d]);
+}
+
+static int run_cmd(const char *cmd, const char *what) {
+  int st = system(cmd);
+  if (st != 0) return ares_fail(NULL, "%s failed (status %d): %s", what, st, cmd);
+  return 0;
+}
+
+/* Compares the dumped layers with the reference. Returns the number of mismatching layers,
+ * or -1 on error. */
+static int compare_layers(ares_graph *g, void **values, const char *proj) {
+  int *order, cnt = ares_graph_topo(g, &order);
+  int bad = 0;
+  printf("%-5s %-40s %-12s %-16s %12s  %s\n", "layer", "name", "op", "output", "MACs", "match");
+  int64_t total_macs = 0;
+  for (int s = 0; s < cnt; s++) {
+    ares_node *n = g->nodes[order[s]];
+    ares_tensor *y = g->tensors[n->out[0]];
+    char path[4096], shape[64], err[256];
+    snprintf(path, sizeof path, "%s/layers/layer_%03d.npy", proj, s);
+    shape_str(y, shape, sizeof shape);
+    ares_npy a;
+    char verdict[96];
+    if (ares_npy_load(path, &a, err, sizeof err) != 0) {
+      snprintf(verdict, sizeof verdict, "MISSING (%s)", err);
+      bad++;
+    } else if (a.nbytes != ares_tensor_nbytes(y)) {
+      snprintf(verdict, sizeof verdict, "SIZE %zu != %zu", a.nbytes, ares_tensor_nbytes(y));
+      bad++;
+      ares_npy_free(&a);
+    } else {
+      size_t esz = ares_dtype_size(y->dtype), ne = a.nbytes / (esz ? esz : 1), diff = 0;
+      for (size_t e = 0; e < ne; e++)
+        if (memcmp((char *)a.data + e * esz, (char *)values[y->id] + e * esz, esz)) diff++;
+      if (diff) {
+        snprintf(verdict, sizeof verdict, "MISMATCH %zu/%zu", diff, ne);
+        if (!bad) fprintf(stderr, "ares: first mismatching layer: %d '%s' (%s): %zu of %zu elements differ\n", s, n->name,
+                          ares_op_get(n->op)->name, diff, ne);
+        bad++;
+      } else {
+        snprintf(verdict, sizeof verdict, "ok");
+      }
+      ares_npy_free(&a);
+    }
+    total_macs += n->macs;
+    printf("%-5d %-40.40s %-12s %-16s %12" PRId64 "  %s\n", s, n->name, ares_op_get(n->op)->name, shape, n->macs, verdict);
+  }
+  printf("total MACs %" PRId64 ", activation arena %" PRId64 " bytes (lower bound %" PRId64 ")\n", total_macs,
+         g->arena_bytes, g->arena_lower_bound);
+  free(order);
+  return bad;
+}
+
+int ares_cli_run(const ares_cli_opts *o) {
+  const ares_target *tg = ares_target_find(o->target);
+  if (!tg) return ares_fail(NULL, "unknown target '%s' (known: %s)", o->target, ares_target_names()), 2;
+  if (strcmp(tg->name, "host") != 0) return ares_fail(NULL, "unsupported: 'ares run' on target '%s' (host only for now)", tg->name), 2;
+  ares_graph *g = ares_cli_load(o->model, o->dump_after, o->dump_file);
+  if (!g) return 2;
+  void **values = calloc((size_t)g->ntensors + 1, sizeof(void *));
+  float **inputs = calloc((size_t)g->ninputs + 1, sizeof(float *));
+  char tmpdir[] = "/tmp/ares-run-XXXXXX", proj[4096], cmd[16384], path[4096];
+  int made_tmp = 0, status = 2;
+  if (!values || !inputs) goto done;
+  for (int i = 0; i < g->ninputs; i++) {
+    if (load_input(o, g, i, &inputs[i]) < 0) goto done;
+    values[g->inputs[i]] = inputs[i];
+  }
+  if (ares_ref_run(g, values) < 0) goto done;
+  if (o->output) {
+    ares_tensor *y = g->tensors[g->outputs[0]];
+    const char *code = y->dtype == ARES_DT_F32 ? "f4" : "i1";
+    if (ares_npy_save(o->output, code, y->rank, y->dims, values[y->id]) != 0) {
+      ares_fail(NULL, "cannot write '%s'", o->output);
+      goto done;
+    }
+  }
+  if (o->project) {
+    snprintf(proj, sizeof proj, "%s", o->project);
+  } else if (o->keep) {
+    snprintf(proj, sizeof proj, "%s", o->keep);
+    if (ares_emit_project(g, o->target, proj) < 0) goto done;
+  } else {
+    if (!mkdtemp(tmpdir)) {
+      ares_fail(NULL, "cannot create a temporary directory: %s", strerror(errno));
+      goto done;
+    }
+    made_tmp = 1;
+    snprintf(proj, sizeof proj, "%s/project", tmpdir);
+    if (ares_emit_project(g, o->target, proj) < 0) goto done;
+  }
+  if (!safe_path(proj)) {
+    ares_fail(NULL, "project path '%s' contains a quote", proj);
+    goto done;
+  }
+  snprintf(cmd, sizeof cmd, "make -s -C '%s' ares_net >&2", proj);
+  if (run_cmd(cmd, "building the generated project") < 0) goto done;
+  snprintf(path, sizeof path, "%s/layers", proj);
+  if (ares_remove_tree(path) != 0 && errno != ENOENT) {
+    ares_fail(NULL, "cannot clear '%s'", path);
+    goto done;
+  }
+  if (mkdir(path, 0755) != 0) {
+    ares_fail(NULL, "cannot create '%s': %s", path, strerror(errno));
+    goto done;
+  }
+  size_t k = (size_t)snprintf(cmd, sizeof cmd, "'%s/ares_net' --dump '%s/layers'", proj, proj);
+  for (int i = 0; i < g->ninputs; i++) {
+    ares_tensor *t = g->tensors[g->inputs[i]];
+    snprintf(path, sizeof path, "%s/input_%d.npy", proj, i);
+    if (ares_npy_save(path, "f4", t->rank, t->dims, inputs[i]) != 0) {
+      ares_fail(NULL, "cannot write '%s'", path);
+      goto done;
+    }
+    k += (size_t)snprintf(cmd + k, sizeof cmd - k, " '%s'", path);
+  }
+  for (int i = 0; i < g->noutputs; i++) k += (size_t)snprintf(cmd + k, sizeof cmd - k, " '%s/output_%d.npy'", proj, i);
+  if (k >= sizeof cmd) {
+    ares_fail(NULL, "command line too long");
+    goto done;
+  }
+  if (run_cmd(cmd, "running the generated network") < 0) goto done;
+  int bad = compare_layers(g, values, proj);
+  if (bad < 0) goto done;
+  if (bad == 0) printf("ares: all layers match the reference bit for bit\n");
+  else printf("ares: %d layer(s) differ from the reference\n", bad);
+  status = bad ? 1 : 0;
+done:
+  if (made_tmp) ares_remove_tree(tmpdir);
+  if (values) ares_ref_free(g, values);
+  for (int i = 0; inputs && i < g->ninputs; i++) free(inputs[i]);
+  free(inputs);
+  free(values);
+  ares_graph_free(g);
+  return status;
+}

@@ -1,0 +1,188 @@
+/* Per-op code emission: one function per integer op writing the runtime kernel call
+ * (runtime/kernels/ares_<op>.c) for a node, its constant parameters first. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "emit_internal.h"
+#include "ir/diag.h"
+
+static void emit_i32_array(FILE *f, const char *name, const int32_t *v, int n) {
+  fprintf(f, "  static const int32_t %s[%d] = {", name, n);
+  for (int i = 0; i < n; i++) fprintf(f, "%s%" PRId32, i ? ", " : "", v[i]);
+  fprintf(f, "};\n");
+}
+
+static void emit_i8_array(FILE *f, const char *name, const int8_t *v, int n) {
+  fprintf(f, "  static const int8_t %s[%d] = {", name, n);
+  for (int i = 0; i < n; i++) fprintf(f, "%s%d", i ? ", " : "", v[i]);
+  fprintf(f, "};\n");
+}
+
+static void emit_f32_array(FILE *f, const char *name, const float *v, int n) {
+  fprintf(f, "  static const float %s[%d] = {", name, n);
+  for (int i = 0; i < n; i++) fprintf(f, "%s%a", i ? ", " : "", (double)v[i]);
+  fprintf(f, "};\n");
+}
+
+static void emit_rq(FILE *f, const ares_requant *rq) {
+  if (rq->out_float) {
+    emit_f32_array(f, "fscale", rq->fscale, rq->n);
+    emit_f32_array(f, "fbias", rq->fbias, rq->n);
+    fprintf(f, "  static const ares_rq rq = {%d, 0, 0, 0, 0, 0, 1, fscale, fbias};\n", rq->n);
+  } else {
+    emit_i32_array(f, "mult", rq->mult, rq->n);
+    emit_i8_array(f, "shift", rq->shift, rq->n);
+    fprintf(f, "  static const ares_rq rq = {%d, mult, shift, %d, %d, %d, 0, 0, 0};\n", rq->n, rq->zp, rq->qmin, rq->qmax);
+  }
+}
+
+/* Spatial view of a rank-3 [N, C, L] or rank-4 [N, C, H, W] tensor. */
+static void nchw(const ares_tensor *t, int64_t d[4]) {
+  d[0] = t->dims[0];
+  d[1] = t->dims[1];
+  d[2] = t->rank == 4 ? t->dims[2] : 1;
+  d[3] = t->dims[t->rank - 1];
+}
+
+static int emit_quantize(ares_emit_ctx *c, const ares_node *n) {
+  const ares_tensor *x = c->g->tensors[n->in[0]];
+  fprintf(c->f, "  ares_quantize_f32_s8(%s, %s, %" PRId64 ", %a, %d, %d, %d);\n", ares_emit_ref(c, n->in[0]),
+          ares_emit_ref(c, n->out[0]), ares_tensor_numel(x), (double)n->p.qdq.scale, n->p.qdq.zp, n->p.qdq.qmin,
+          n->p.qdq.qmax);
+  return 0;
+}
+
+static int emit_dequantize(ares_emit_ctx *c, const ares_node *n) {
+  const ares_tensor *x = c->g->tensors[n->in[0]];
+  fprintf(c->f, "  ares_dequantize_s8_f32(%s, %s, %" PRId64 ", %a, %d);\n", ares_emit_ref(c, n->in[0]),
+          ares_emit_ref(c, n->out[0]), ares_tensor_numel(x), (double)n->p.qdq.scale, n->p.qdq.zp);
+  return 0;
+}
+
+static int emit_qconv(ares_emit_ctx *c, const ares_node *n) {
+  const ares_conv_params *p = &n->p.conv;
+  int64_t xd[4], yd[4];
+  nchw(c->g->tensors[n->in[0]], xd);
+  nchw(c->g->tensors[n->out[0]], yd);
+  emit_rq(c->f, &p->rq);
+  if (p->bias) emit_i32_array(c->f, "bias", p->bias, (int)yd[1]);
+  fprintf(c->f,
+          "  static const ares_conv_shape s = {%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64
+          ", %" PRId64 ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d};\n",
+          xd[0], xd[1], xd[2], xd[3], yd[1], yd[2], yd[3], p->kh, p->kw, p->sh, p->sw, p->dh, p->dw, p->pad_t, p->pad_l,
+          p->group, p->x_zp);
+  fprintf(c->f, "  ares_conv2d_s8(%s, %s, %s, %s, &s, &rq);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->in[1]),
+          p->bias ? "bias" : "0", ares_emit_ref(c, n->out[0]));
+  return 0;
+}
+
+static int emit_qlinear(ares_emit_ctx *c, const ares_node *n) {
+  const ares_linear_params *p = &n->p.linear;
+  const ares_tensor *x = c->g->tensors[n->in[0]], *w = c->g->tensors[n->in[1]];
+  int64_t k = w->dims[1], nout = w->dims[0], rows = ares_tensor_numel(x) / k;
+  emit_rq(c->f, &p->rq);
+  if (p->bias) emit_i32_array(c->f, "bias", p->bias, (int)nout);
+  fprintf(c->f, "  ares_linear_s8(%s, %s, %s, %s, %" PRId64 ", %" PRId64 ", %" PRId64 ", %d, &rq);\n", ares_emit_ref(c, n->in[0]),
+          ares_emit_ref(c, n->in[1]), p->bias ? "bias" : "0", ares_emit_ref(c, n->out[0]), rows, k, nout, p->x_zp);
+  return 0;
+}
+
+static int emit_eltwise(ares_emit_ctx *c, const ares_node *n) {
+  const ares_eltwise_params *e = &n->p.elt;
+  fprintf(c->f, "  static const ares_elt p = {%d, {%d, %d}, {%d, %d}, %d, %d, %d, %d};\n", e->n, e->zp_in[0], e->zp_in[1],
+          e->mult[0], e->mult[1], e->shift, e->zp, e->qmin, e->qmax);
+  int64_t numel = ares_tensor_numel(c->g->tensors[n->out[0]]);
+  if (n->op == ARES_OP_QADD)
+    fprintf(c->f, "  ares_add_s8(%s, %s, %s, %" PRId64 ", &p);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->in[1]),
+            ares_emit_ref(c, n->out[0]), numel);
+  else
+    fprintf(c->f, "  ares_requant_s8(%s, %s, %" PRId64 ", &p);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]), numel);
+  return 0;
+}
+
+static int emit_qconcat(ares_emit_ctx *c, const ares_node *n) {
+  const ares_concat_params *p = &n->p.concat;
+  const ares_tensor *y = c->g->tensors[n->out[0]];
+  int64_t outer = 1;
+  for (int d = 0; d < p->axis; d++) outer *= y->dims[d];
+  fprintf(c->f, "  static const int64_t inner[%d] = {", p->n);
+  for (int k = 0; k < p->n; k++) fprintf(c->f, "%s%" PRId64, k ? ", " : "", ares_tensor_numel(c->g->tensors[n->in[k]]) / outer);
+  fprintf(c->f, "};\n");
+  emit_i32_array(c->f, "zp_in", p->zp_in, p->n);
+  emit_i32_array(c->f, "mult", p->mult, p->n);
+  emit_i8_array(c->f, "shift", p->shift, p->n);
+  fprintf(c->f, "  const int8_t *xs[%d] = {", p->n);
+  for (int k = 0; k < p->n; k++) fprintf(c->f, "%s%s", k ? ", " : "", ares_emit_ref(c, n->in[k]));
+  fprintf(c->f, "};\n");
+  fprintf(c->f, "  static const ares_concat p = {%d, %" PRId64 ", inner, zp_in, mult, shift, %d, %d, %d};\n", p->n, outer, p->zp,
+          p->qmin, p->qmax);
+  fprintf(c->f, "  ares_concat_s8(xs, %s, &p);\n", ares_emit_ref(c, n->out[0]));
+  return 0;
+}
+
+static int emit_pool(ares_emit_ctx *c, const ares_node *n) {
+  const ares_pool_params *p = &n->p.pool;
+  int64_t xd[4], yd[4];
+  nchw(c->g->tensors[n->in[0]], xd);
+  nchw(c->g->tensors[n->out[0]], yd);
+  fprintf(c->f,
+          "  static const ares_pool_shape s = {%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64
+          ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d};\n",
+          xd[0], xd[1], xd[2], xd[3], yd[2], yd[3], p->kh, p->kw, p->sh, p->sw, p->dh, p->dw, p->pad_t, p->pad_l, p->x_zp,
+          p->count_include_pad);
+  if (n->op == ARES_OP_QMAXPOOL) {
+    fprintf(c->f, "  ares_maxpool_s8(%s, %s, &s);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]));
+  } else {
+    emit_rq(c->f, &p->rq);
+    fprintf(c->f, "  ares_avgpool_s8(%s, %s, &s, &rq);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]));
+  }
+  return 0;
+}
+
+static int emit_qpad(ares_emit_ctx *c, const ares_node *n) {
+  const ares_tensor *x = c->g->tensors[n->in[0]];
+  int r = x->rank;
+  fprintf(c->f, "  static const int64_t dims[%d] = {", r);
+  for (int d = 0; d < r; d++) fprintf(c->f, "%s%" PRId64, d ? ", " : "", x->dims[d]);
+  fprintf(c->f, "};\n  static const int64_t pb[%d] = {", r);
+  for (int d = 0; d < r; d++) fprintf(c->f, "%s%" PRId64, d ? ", " : "", n->p.pad.pads[d]);
+  fprintf(c->f, "};\n  static const int64_t pe[%d] = {", r);
+  for (int d = 0; d < r; d++) fprintf(c->f, "%s%" PRId64, d ? ", " : "", n->p.pad.pads[r + d]);
+  fprintf(c->f, "};\n  ares_pad_s8(%s, %s, %d, dims, pb, pe, %d);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]), r,
+          n->p.pad.value);
+  return 0;
+}
+
+static int emit_qreshape(ares_emit_ctx *c, const ares_node *n) {
+  fprintf(c->f, "  memcpy(%s, %s, %zu);\n", ares_emit_ref(c, n->out[0]), ares_emit_ref(c, n->in[0]),
+          ares_tensor_nbytes(c->g->tensors[n->out[0]]));
+  return 0;
+}
+
+static int emit_qtranspose(ares_emit_ctx *c, const ares_node *n) {
+  const ares_tensor *x = c->g->tensors[n->in[0]];
+  int r = x->rank;
+  fprintf(c->f, "  static const int64_t dims[%d] = {", r);
+  for (int d = 0; d < r; d++) fprintf(c->f, "%s%" PRId64, d ? ", " : "", x->dims[d]);
+  fprintf(c->f, "};\n  static const int32_t perm[%d] = {", r);
+  for (int d = 0; d < r; d++) fprintf(c->f, "%s%d", d ? ", " : "", n->p.transpose.perm[d]);
+  fprintf(c->f, "};\n  ares_transpose_s8(%s, %s, %d, dims, perm);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]), r);
+  return 0;
+}
+
+typedef int (*emit_fn)(ares_emit_ctx *c, const ares_node *n);
+
+static const emit_fn emitters[ARES_OP_COUNT] = {
+    [ARES_OP_QUANTIZE] = emit_quantize,   [ARES_OP_DEQUANTIZE] = emit_dequantize, [ARES_OP_QCONV] = emit_qconv,
+    [ARES_OP_QLINEAR] = emit_qlinear,     [ARES_OP_QADD] = emit_eltwise,          [ARES_OP_QREQUANT] = emit_eltwise,
+    [ARES_OP_QCONCAT] = emit_qconcat,     [ARES_OP_QMAXPOOL] = emit_pool,         [ARES_OP_QAVGPOOL] = emit_pool,
+    [ARES_OP_QPAD] = emit_qpad,           [ARES_OP_QRESHAPE] = emit_qreshape,     [ARES_OP_QTRANSPOSE] = emit_qtranspose,
+};
+
+int ares_emit_node(ares_emit_ctx *c, const ares_node *n) {
+  emit_fn fn = n->op < ARES_OP_COUNT ? emitters[n->op] : NULL;
+  if (!fn) return ares_fail(n, "internal: no emitter for %s", ares_op_get(n->op)->name);
+  return fn(c, n);
+}
+
+int ares_emit_has(ares_op op) { return op < ARES_OP_COUNT && emitters[op] != NULL; }

@@ -1,0 +1,245 @@
+/* fold-constants: Constant nodes become constant tensors; Identity and (inference-mode)
+ * Dropout disappear; shape arithmetic on constants (what torch exports for ZeroPad2d:
+ * ConstantOfShape, Concat, Reshape, Slice, Transpose, Cast) is evaluated. Both export back
+ * ends produce these (the dynamo one keeps Constant nodes that the TorchScript one turns
+ * into initializers). */
+#include <string.h>
+
+#include "ir/diag.h"
+#include "passes.h"
+
+static int fold_constant_node(ares_graph *g, ares_node *n) {
+  ares_tensor *out = g->tensors[n->out[0]];
+  if (n->nattr != 1) return ares_fail(n, "Constant needs exactly one value attribute");
+  const ares_attr *a = &n->attr[0];
+  if (a->type == ARES_ATTR_TENSOR) {
+    ares_tensor *src = g->tensors[a->tensor];
+    out->dtype = src->dtype;
+    out->rank = src->rank;
+    memcpy(out->dims, src->dims, sizeof out->dims);
+    out->has_shape = 1;
+    out->data = src->data;
+  } else if (a->type == ARES_ATTR_FLOAT || a->type == ARES_ATTR_INT) {
+    out->dtype = a->type == ARES_ATTR_FLOAT ? ARES_DT_F32 : ARES_DT_I64;
+    out->rank = 0;
+    out->has_shape = 1;
+    out->data = ares_alloc(g, 8);
+    if (a->type == ARES_ATTR_FLOAT) *(float *)out->data = a->f;
+    else *(int64_t *)out->data = a->i;
+  } else if (a->type == ARES_ATTR_FLOATS || a->type == ARES_ATTR_INTS) {
+    out->dtype = a->type == ARES_ATTR_FLOATS ? ARES_DT_F32 : ARES_DT_I64;
+    out->rank = 1;
+    out->dims[0] = a->n;
+    out->has_shape = 1;
+    out->data = ares_alloc(g, 8 * (size_t)a->n);
+    if (a->type == ARES_ATTR_FLOATS) memcpy(out->data, a->floats, sizeof(float) * (size_t)a->n);
+    else memcpy(out->data, a->ints, sizeof(int64_t) * (size_t)a->n);
+  } else {
+    return ares_fail(n, "unsupported: Constant attribute '%s'", a->name);
+  }
+  out->producer = -1;
+  n->dead = 1;
+  return 0;
+}
+
+/* Output tensor of a folded node: shape, dtype, freshly allocated data. */
+static void *alloc_out(ares_graph *g, ares_node *n, ares_dtype dt, int rank, const int64_t *dims) {
+  ares_tensor *o = g->tensors[n->out[0]];
+  o->dtype = dt;
+  o->rank = rank;
+  for (int i = 0; i < rank; i++) o->dims[i] = dims[i];
+  o->has_shape = 1;
+  o->data = ares_alloc(g, (size_t)ares_tensor_numel(o) * ares_dtype_size(dt) + 1);
+  o->producer = -1;
+  n->dead = 1;
+  return o->data;
+}
+
+static int64_t const_i(ares_graph *g, int tid, int64_t i) { return ares_tensor_get_i(g->tensors[tid], i); }
+
+static void unravel(const ares_tensor *t, int64_t i, int64_t *idx) {
+  for (int d = t->rank - 1; d >= 0; d--) {
+    idx[d] = i % t->dims[d];
+    i /= t->dims[d];
+  }
+}
+
+static int64_t ravel(const int64_t *dims, int rank, const int64_t *idx) {
+  int64_t i = 0;
+  for (int d = 0; d < rank; d++) i = i * dims[d] + idx[d];
+  return i;
+}
+
+/* Evaluates a shape-arithmetic node whose inputs are all constants. Returns 1 when the
+ * node is not such a node, 0 when folded, -1 on error. */
+static int eval_const_node(ares_graph *g, ares_node *n) {
+  for (int k = 0; k < n->nin; k++)
+    if (n->in[k] >= 0 && !ares_tensor_is_const(g, n->in[k])) return 1;
+  if (n->nin < 1 || n->in[0] < 0 || n->nout < 1 || n->out[0] < 0) return 1;
+  ares_tensor *x = g->tensors[n->in[0]];
+  size_t esz = ares_dtype_size(x->dtype);
+  int64_t numel = ares_tensor_numel(x);
+  switch (n->op) {
+  case ARES_OP_CAST: {
+    int64_t to = ares_attr_int(n, "to", 0);
+    ares_dtype dt = to == 1 ? ARES_DT_F32 : to == 7 ? ARES_DT_I64 : to == 6 ? ARES_DT_I32 : ARES_DT_UNDEF;
+    if (dt == ARES_DT_UNDEF) return ares_fail(n, "unsupported: Cast to type %lld", (long long)to);
+    ares_tensor *o = g->tensors[n->out[0]];
+    alloc_out(g, n, dt, x->rank, x->dims);
+    for (int64_t i = 0; i < numel; i++) {
+      if (dt == ARES_DT_F32) ((float *)o->data)[i] = (float)ares_tensor_get_f(x, i);
+      else ares_tensor_set_i(o, i, ares_tensor_get_i(x, i));
+    }
+    return 0;
+  }
+  case ARES_OP_CONSTANTOFSHAPE: {
+    int64_t dims[ARES_MAX_DIMS];
+    if (numel > ARES_MAX_DIMS) return ares_fail(n, "shape of rank %lld", (long long)numel);
+    for (int64_t i = 0; i < numel; i++) {
+      dims[i] = ares_tensor_get_i(x, i);
+      if (dims[i] < 0 || dims[i] > (1 << 20)) return ares_fail(n, "invalid dimension %lld", (long long)dims[i]);
+    }
+    const ares_attr *a = ares_attr_find(n, "value");
+    ares_tensor *v = a && a->type == ARES_ATTR_TENSOR ? g->tensors[a->tensor] : NULL;
+    ares_tensor *o = g->tensors[n->out[0]];
+    alloc_out(g, n, v ? v->dtype : ARES_DT_F32, (int)numel, dims);
+    for (int64_t i = 0; i < ares_tensor_numel(o); i++) {
+      if (o->dtype == ARES_DT_F32) ((float *)o->data)[i] = v ? (float)ares_tensor_get_f(v, 0) : 0.0f;
+      else ares_tensor_set_i(o, i, ares_tensor_get_i(v, 0));
+    }
+    return 0;
+  }
+  case ARES_OP_CONCAT: {
+    int64_t axis = ares_attr_int(n, "axis", 0);
+    if (axis < 0) axis += x->rank;
+    if (axis < 0 || axis >= x->rank) return ares_fail(n, "axis out of range");
+    int64_t dims[ARES_MAX_DIMS];
+    for (int d = 0; d < x->rank; d++) dims[d] = x->dims[d];
+    dims[axis] = 0;
+    for (int k = 0; k < n->nin; k++) {
+      ares_tensor *t = g->tensors[n->in[k]];
+      if (t->rank != x->rank || t->dtype != x->dtype) return ares_fail(n, "inputs differ in rank or type");
+      for (int d = 0; d < x->rank; d++)
+        if (d != axis && t->dims[d] != x->dims[d]) return ares_fail(n, "inputs differ in shape");
+      dims[axis] += t->dims[axis];
+    }
+    int64_t outer = 1;
+    for (int d = 0; d < axis; d++) outer *= dims[d];
+    char *o = alloc_out(g, n, x->dtype, x->rank, dims);
+    for (int64_t r = 0; r < outer; r++)
+      for (int k = 0; k < n->nin; k++) {
+        ares_tensor *t = g->tensors[n->in[k]];
+        size_t chunk = (size_t)(ares_tensor_numel(t) / (outer ? outer : 1)) * esz;
+        memcpy(o, (char *)t->data + (size_t)r * chunk, chunk);
+        o += chunk;
+      }
+    return 0;
+  }
+  case ARES_OP_RESHAPE: {
+    if (n->nin < 2 || n->in[1] < 0) return ares_fail(n, "needs a shape input");
+    int64_t ns = ares_tensor_numel(g->tensors[n->in[1]]), dims[ARES_MAX_DIMS], known = 1;
+    int neg = -1;
+    if (ns > ARES_MAX_DIMS) return ares_fail(n, "shape of rank %lld", (long long)ns);
+    for (int64_t i = 0; i < ns; i++) {
+      dims[i] = const_i(g, n->in[1], i);
+      if (dims[i] == 0) dims[i] = i < x->rank ? x->dims[i] : 1;
+      if (dims[i] == -1) {
+        if (neg >= 0) return ares_fail(n, "two -1 dimensions");
+        neg = (int)i;
+      } else if (dims[i] < 0) {
+        return ares_fail(n, "invalid dimension %lld", (long long)dims[i]);
+      } else {
+        known *= dims[i];
+      }
+    }
+    if (neg >= 0) dims[neg] = known ? numel / known : 0;
+    int64_t check = 1;
+    for (int64_t i = 0; i < ns; i++) check *= dims[i];
+    if (check != numel) return ares_fail(n, "cannot reshape %lld elements", (long long)numel);
+    void *o = alloc_out(g, n, x->dtype, (int)ns, dims);
+    memcpy(o, x->data, (size_t)numel * esz);
+    return 0;
+  }
+  case ARES_OP_TRANSPOSE: {
+    int64_t perm[ARES_MAX_DIMS], dims[ARES_MAX_DIMS], idx[ARES_MAX_DIMS], oidx[ARES_MAX_DIMS];
+    int np = ares_attr_ints(n, "perm", perm, ARES_MAX_DIMS);
+    if (np < 0)
+      for (int d = 0; d < x->rank; d++) perm[d] = x->rank - 1 - d;
+    else if (np != x->rank) return ares_fail(n, "perm has %d entries for rank %d", np, x->rank);
+    for (int d = 0; d < x->rank; d++) {
+      if (perm[d] < 0 || perm[d] >= x->rank) return ares_fail(n, "invalid perm");
+      dims[d] = x->dims[perm[d]];
+    }
+    char *o = alloc_out(g, n, x->dtype, x->rank, dims);
+    for (int64_t i = 0; i < numel; i++) {
+      unravel(x, i, idx);
+      for (int d = 0; d < x->rank; d++) oidx[d] = idx[perm[d]];
+      memcpy(o + ravel(dims, x->rank, oidx) * (int64_t)esz, (char *)x->data + i * (int64_t)esz, esz);
+    }
+    return 0;
+  }
+  case ARES_OP_SLICE: {
+    if (n->nin < 3) return ares_fail(n, "unsupported: Slice with attributes (opset < 10)");
+    int64_t start[ARES_MAX_DIMS] = {0}, step[ARES_MAX_DIMS], dims[ARES_MAX_DIMS], idx[ARES_MAX_DIMS];
+    for (int d = 0; d < x->rank; d++) {
+      step[d] = 1;
+      dims[d] = x->dims[d];
+    }
+    int64_t na = ares_tensor_numel(g->tensors[n->in[1]]);
+    for (int64_t k = 0; k < na; k++) {
+      int64_t ax = n->nin > 3 && n->in[3] >= 0 ? const_i(g, n->in[3], k) : k;
+      if (ax < 0) ax += x->rank;
+      if (ax < 0 || ax >= x->rank) return ares_fail(n, "axis out of range");
+      int64_t st = n->nin > 4 && n->in[4] >= 0 ? const_i(g, n->in[4], k) : 1;
+      if (st == 0) return ares_fail(n, "step 0");
+      int64_t dim = x->dims[ax], b = const_i(g, n->in[1], k), e = const_i(g, n->in[2], k);
+      if (b < 0) b += dim;
+      if (e < 0 && e > INT64_MIN / 2) e += dim;
+      if (st > 0) {
+        b = b < 0 ? 0 : b > dim ? dim : b;
+        e = e < 0 ? 0 : e > dim ? dim : e;
+        dims[ax] = e > b ? (e - b + st - 1) / st : 0;
+      } else {
+        b = b < 0 ? -1 : b >= dim ? dim - 1 : b;
+        e = e < -1 ? -1 : e >= dim ? dim - 1 : e;
+        dims[ax] = b > e ? (b - e - st - 1) / -st : 0;
+      }
+      start[ax] = b;
+      step[ax] = st;
+    }
+    ares_tensor *o = g->tensors[n->out[0]];
+    alloc_out(g, n, x->dtype, x->rank, dims);
+    for (int64_t i = 0; i < ares_tensor_numel(o); i++) {
+      unravel(o, i, idx);
+      for (int d = 0; d < x->rank; d++) idx[d] = start[d] + idx[d] * step[d];
+      memcpy((char *)o->data + i * (int64_t)esz, (char *)x->data + ravel(x->dims, x->rank, idx) * (int64_t)esz, esz);
+    }
+    return 0;
+  }
+  default:
+    return 1;
+  }
+}
+
+int ares_pass_fold_constants(ares_graph *g) {
+  for (int i = 0; i < g->nnodes; i++) {
+    ares_node *n = g->nodes[i];
+    if (n->dead) continue;
+    if (n->op == ARES_OP_CONSTANT) {
+      if (n->nout != 1 || n->out[0] < 0) return ares_fail(n, "Constant needs one output");
+      if (fold_constant_node(g, n) < 0) return -1;
+    } else if (n->op == ARES_OP_IDENTITY || n->op == ARES_OP_DROPOUT) {
+      if (n->nin < 1 || n->in[0] < 0 || n->out[0] < 0) return ares_fail(n, "needs one input and one output");
+      if (n->op == ARES_OP_DROPOUT && n->nin > 2 && n->in[2] >= 0)
+        return ares_fail(n, "unsupported: Dropout with a training_mode input");
+      if (n->nout > 1 && n->out[1] >= 0 && g->tensors[n->out[1]]->nconsumers > 0)
+        return ares_fail(n, "unsupported: Dropout mask output is used");
+      n->dead = 1;
+      ares_graph_replace_uses(g, n->out[0], n->in[0]);
+    } else if (eval_const_node(g, n) < 0) {
+      return -1;
+    }
+  }
+  ares_graph_relink(g);
+  return 0;
+}

@@ -1,0 +1,264 @@
+/* infer-shapes: the static shape and element type of every tensor, in schedule order.
+ * Shapes declared in the file are not trusted: everything is recomputed from the inputs. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir/diag.h"
+#include "onnx_attrs.h"
+#include "passes.h"
+
+static ares_tensor *in_t(ares_graph *g, ares_node *n, int k) { return g->tensors[n->in[k]]; }
+
+static void set_shape(ares_tensor *t, int rank, const int64_t *dims) {
+  t->rank = rank;
+  for (int i = 0; i < rank; i++) t->dims[i] = dims[i];
+  t->has_shape = 1;
+}
+
+static int need_inputs(ares_node *n, int count) {
+  if (n->nin < count) return ares_fail(n, "needs %d inputs, has %d", count, n->nin);
+  for (int k = 0; k < count; k++)
+    if (n->in[k] < 0) return ares_fail(n, "input %d is missing", k);
+  return 0;
+}
+
+/* Squeeze/Unsqueeze axes: attribute before opset 13, input from 13 on. */
+static int read_axes(ares_graph *g, ares_node *n, int64_t *axes) {
+  int c = ares_attr_ints(n, "axes", axes, ARES_MAX_DIMS);
+  if (c >= 0) return c;
+  if (n->nin > 1 && n->in[1] >= 0) {
+    if (!ares_tensor_is_const(g, n->in[1])) return ares_fail(n, "unsupported: axes is not a constant");
+    ares_tensor *a = g->tensors[n->in[1]];
+    int64_t na = ares_tensor_numel(a);
+    if (na > ARES_MAX_DIMS) return ares_fail(n, "too many axes");
+    for (int64_t i = 0; i < na; i++) axes[i] = ares_tensor_get_i(a, i);
+    return (int)na;
+  }
+  return 0;
+}
+
+static int infer_node(ares_graph *g, ares_node *n) {
+  if (n->nout < 1 || n->out[0] < 0) return ares_fail(n, "has no output");
+  if (need_inputs(n, 1) < 0) return -1;
+  ares_tensor *x = in_t(g, n, 0), *y = g->tensors[n->out[0]];
+  if (!x->has_shape) return ares_fail(n, "input '%s' has no known shape", x->name);
+  int64_t dims[ARES_MAX_DIMS];
+  memcpy(dims, x->dims, sizeof dims);
+  int rank = x->rank;
+  ares_dtype dt = ARES_DT_F32;
+  switch (n->op) {
+  case ARES_OP_CONV: {
+    if (need_inputs(n, 2) < 0) return -1;
+    ares_tensor *w = in_t(g, n, 1);
+    ares_spatial sp;
+    if (ares_spatial_read(n, x, w, &sp) < 0) return -1;
+    int64_t group = ares_attr_int(n, "group", 1);
+    if (w->rank != x->rank || group < 1 || x->dims[1] % group || w->dims[1] * group != x->dims[1] || w->dims[0] % group)
+      return ares_fail(n, "weight shape does not match %lld input channels in %lld groups", (long long)x->dims[1], (long long)group);
+    dims[1] = w->dims[0];
+    for (int i = 0; i < sp.nsp; i++) dims[2 + i] = ares_spatial_out(&sp, i, x->dims[2 + i]);
+    break;
+  }
+  case ARES_OP_MAXPOOL:
+  case ARES_OP_AVGPOOL: {
+    ares_spatial sp;
+    if (ares_spatial_read(n, x, NULL, &sp) < 0) return -1;
+    if (n->nout > 1 && n->out[1] >= 0) return ares_fail(n, "unsupported: MaxPool indices output");
+    for (int i = 0; i < sp.nsp; i++) dims[2 + i] = ares_spatial_out(&sp, i, x->dims[2 + i]);
+    break;
+  }
+  case ARES_OP_GLOBALAVGPOOL:
+    if (rank < 3) return ares_fail(n, "input of rank %d", rank);
+    for (int i = 2; i < rank; i++) dims[i] = 1;
+    break;
+  case ARES_OP_GEMM: {
+    if (need_inputs(n, 2) < 0) return -1;
+    ares_tensor *w = in_t(g, n, 1);
+    if (x->rank != 2 || w->rank != 2) return ares_fail(n, "Gemm needs 2-D operands");
+    if (ares_attr_int(n, "transA", 0)) return ares_fail(n, "unsupported: transA=1");
+    int tb = (int)ares_attr_int(n, "transB", 0);
+    int64_t k = tb ? w->dims[1] : w->dims[0];
+    if (k != x->dims[1]) return ares_fail(n, "inner dimensions differ (%lld vs %lld)", (long long)x->dims[1], (long long)k);
+    dims[1] = tb ? w->dims[0] : w->dims[1];
+    break;
+  }
+  case ARES_OP_MATMUL: {
+    if (need_inputs(n, 2) < 0) return -1;
+    ares_tensor *w = in_t(g, n, 1);
+    if (w->rank != 2 || x->rank < 1) return ares_fail(n, "unsupported: MatMul with a second operand of rank %d (a 2-D weight expected)", w->rank);
+    if (x->dims[x->rank - 1] != w->dims[0]) return ares_fail(n, "inner dimensions differ");
+    dims[rank - 1] = w->dims[1];
+    break;
+  }
+  case ARES_OP_ADD: {
+    if (need_inputs(n, 2) < 0) return -1;
+    ares_tensor *b = in_t(g, n, 1);
+    if (b->rank > rank) {
+      rank = b->rank;
+      memcpy(dims, b->dims, sizeof dims);
+    }
+    /* numpy broadcasting, right-aligned */
+    for (int i = 0; i < x->rank || i < b->rank; i++) {
+      int64_t dx = i < x->rank ? x->dims[x->rank - 1 - i] : 1, db = i < b->rank ? b->dims[b->rank - 1 - i] : 1;
+      if (dx != db && dx != 1 && db != 1) return ares_fail(n, "shapes do not broadcast");
+      dims[rank - 1 - i] = dx > db ? dx : db;
+    }
+    break;
+  }
+  case ARES_OP_RELU:
+  case ARES_OP_CLIP:
+  case ARES_OP_BATCHNORM:
+    dt = x->dtype == ARES_DT_I8 && n->op == ARES_OP_CLIP ? ARES_DT_I8 : ARES_DT_F32;
+    break;
+  case ARES_OP_QUANTIZELINEAR:
+    dt = ARES_DT_I8;
+    break;
+  case ARES_OP_DEQUANTIZELINEAR:
+    break;
+  case ARES_OP_FLATTEN: {
+    int64_t axis = ares_attr_int(n, "axis", 1);
+    if (axis < 0) axis += rank;
+    if (axis < 0 || axis > rank) return ares_fail(n, "axis out of range");
+    int64_t a = 1, b = 1;
+    for (int i = 0; i < rank; i++) {
+      if (i < axis) a *= x->dims[i];
+      else b *= x->dims[i];
+    }
+    dims[0] = a;
+    dims[1] = b;
+    rank = 2;
+    dt = x->dtype;
+    break;
+  }
+  case ARES_OP_RESHAPE: {
+    if (need_inputs(n, 2) < 0) return -1;
+    if (!ares_tensor_is_const(g, n->in[1])) return ares_fail(n, "unsupported: shape is not a constant");
+    ares_tensor *s = in_t(g, n, 1);
+    int64_t ns = ares_tensor_numel(s), known = 1;
+    int neg = -1;
+    if (ns > ARES_MAX_DIMS) return ares_fail(n, "shape of rank %lld", (long long)ns);
+    for (int64_t i = 0; i < ns; i++) {
+      dims[i] = ares_tensor_get_i(s, i);
+      if (dims[i] == 0 && !ares_attr_int(n, "allowzero", 0)) dims[i] = i < x->rank ? x->dims[i] : 0;
+      if (dims[i] == -1) {
+        if (neg >= 0) return ares_fail(n, "two -1 dimensions");
+        neg = (int)i;
+      } else if (dims[i] < 0) {
+        return ares_fail(n, "invalid dimension %lld", (long long)dims[i]);
+      } else {
+        known *= dims[i];
+      }
+    }
+    int64_t numel = ares_tensor_numel(x);
+    if (neg >= 0) {
+      if (known == 0 || numel % known) return ares_fail(n, "cannot infer the -1 dimension");
+      dims[neg] = numel / known;
+      known *= dims[neg];
+    }
+    if (known != numel) return ares_fail(n, "cannot reshape %lld elements into the requested shape", (long long)numel);
+    rank = (int)ns;
+    dt = x->dtype;
+    break;
+  }
+  case ARES_OP_SQUEEZE:
+  case ARES_OP_UNSQUEEZE: {
+    int64_t axes[ARES_MAX_DIMS];
+    int na = read_axes(g, n, axes);
+    if (na < 0) return -1;
+    int orank = n->op == ARES_OP_SQUEEZE ? rank - na : rank + na;
+    if (n->op == ARES_OP_SQUEEZE && na == 0) orank = 0;
+    if (orank < 0 || orank > ARES_MAX_DIMS) return ares_fail(n, "result rank %d out of range", orank);
+    char mark[ARES_MAX_DIMS * 2] = {0};
+    for (int i = 0; i < na; i++) {
+      int64_t a = axes[i] < 0 ? axes[i] + (n->op == ARES_OP_SQUEEZE ? rank : orank) : axes[i];
+      if (a < 0 || a >= (n->op == ARES_OP_SQUEEZE ? rank : orank)) return ares_fail(n, "axis out of range");
+      mark[a] = 1;
+    }
+    int j = 0, r = 0;
+    if (n->op == ARES_OP_SQUEEZE) {
+      for (int i = 0; i < rank; i++) {
+        int sq = na ? mark[i] : x->dims[i] == 1;
+        if (sq && x->dims[i] != 1) return ares_fail(n, "cannot squeeze a dimension of size %lld", (long long)x->dims[i]);
+        if (!sq) dims[r++] = x->dims[i];
+      }
+    } else {
+      for (int i = 0; i < orank; i++) dims[r++] = mark[i] ? 1 : x->dims[j++];
+    }
+    rank = r;
+    dt = x->dtype;
+    break;
+  }
+  case ARES_OP_TRANSPOSE: {
+    int64_t perm[ARES_MAX_DIMS];
+    int np = ares_attr_ints(n, "perm", perm, ARES_MAX_DIMS);
+    if (np < 0)
+      for (int i = 0; i < rank; i++) perm[i] = rank - 1 - i;
+    else if (np != rank) return ares_fail(n, "perm has %d entries for rank %d", np, rank);
+    char seen[ARES_MAX_DIMS] = {0};
+    for (int i = 0; i < rank; i++) {
+      if (perm[i] < 0 || perm[i] >= rank || seen[perm[i]]) return ares_fail(n, "perm is not a permutation");
+      seen[perm[i]] = 1;
+      dims[i] = x->dims[perm[i]];
+    }
+    dt = x->dtype;
+    break;
+  }
+  case ARES_OP_PAD: {
+    const char *mode = ares_attr_string(n, "mode", "constant");
+    if (strcmp(mode, "constant") != 0) return ares_fail(n, "unsupported: Pad mode '%s' (constant only)", mode);
+    int64_t pads[2 * ARES_MAX_DIMS];
+    int np = ares_attr_ints(n, "pads", pads, 2 * ARES_MAX_DIMS);
+    if (np < 0) {
+      if (n->nin < 2 || !ares_tensor_is_const(g, n->in[1])) return ares_fail(n, "unsupported: pads are not constant");
+      ares_tensor *p = in_t(g, n, 1);
+      np = (int)ares_tensor_numel(p);
+      if (np > 2 * ARES_MAX_DIMS) return ares_fail(n, "too many pads");
+      for (int i = 0; i < np; i++) pads[i] = ares_tensor_get_i(p, i);
+    }
+    if (n->nin > 3 && n->in[3] >= 0) return ares_fail(n, "unsupported: Pad with an axes input");
+    if (np != 2 * rank) return ares_fail(n, "pads has %d entries for rank %d", np, rank);
+    for (int i = 0; i < rank; i++) {
+      dims[i] = x->dims[i] + pads[i] + pads[rank + i];
+      if (dims[i] < 0 || pads[i] > 65536 || pads[rank + i] > 65536) return ares_fail(n, "invalid pads");
+    }
+    dt = x->dtype;
+    break;
+  }
+  case ARES_OP_CONCAT: {
+    int64_t axis = ares_attr_int(n, "axis", 0);
+    if (axis < 0) axis += rank;
+    if (axis < 0 || axis >= rank) return ares_fail(n, "axis out of range");
+    dims[axis] = 0;
+    for (int k = 0; k < n->nin; k++) {
+      if (n->in[k] < 0) return ares_fail(n, "missing input");
+      ares_tensor *t = in_t(g, n, k);
+      if (!t->has_shape || t->rank != rank) return ares_fail(n, "inputs differ in rank");
+      for (int i = 0; i < rank; i++)
+        if (i != axis && t->dims[i] != x->dims[i]) return ares_fail(n, "inputs differ in shape outside the axis");
+      dims[axis] += t->dims[axis];
+    }
+    dt = x->dtype;
+    break;
+  }
+  default:
+    return ares_fail(n, "unsupported here: no shape rule for %s", n->op_type);
+  }
+  set_shape(y, rank, dims);
+  if (ares_op_get(n->op)->kind == ARES_KIND_SRC && n->op != ARES_OP_QUANTIZELINEAR) y->dtype = dt;
+  if (n->op == ARES_OP_QUANTIZELINEAR) y->dtype = ARES_DT_I8;
+  if (ares_tensor_numel(y) > ((int64_t)1 << 30)) return ares_fail(n, "output has more than 2^30 elements");
+  return 0;
+}
+
+int ares_pass_infer_shapes(ares_graph *g) {
+  int *order;
+  int cnt = ares_graph_topo(g, &order);
+  if (cnt < 0) return ares_fail(NULL, "the graph has a cycle, or a node reads a tensor that nothing produces");
+  int rc = 0;
+  for (int i = 0; i < cnt && rc == 0; i++) {
+    ares_node *n = g->nodes[order[i]];
+    if (ares_op_get(n->op)->kind == ARES_KIND_SRC) rc = infer_node(g, n);
+  }
+  free(order);
+  return rc;
+}

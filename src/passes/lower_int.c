@@ -1,0 +1,464 @@
+/* lower-int: float compute between quantization points becomes integer ops.
+ *
+ * After sink-dequant every compute op reads DQ(t) for integer tensors t and quantized
+ * constants for its weights. A compute op whose result (optionally through Relu) feeds a
+ * QuantizeLinear becomes one integer op writing that Q's integer tensor, with the
+ * requantization multipliers computed here (docs/SEMANTICS.md). A Conv/Gemm/MatMul whose
+ * result is a graph output stays float at its output only (dequantized accumulator).
+ * QuantizeLinear on a graph input becomes QUANTIZE; DequantizeLinear feeding a graph
+ * output becomes DEQUANTIZE. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir/diag.h"
+#include "onnx_attrs.h"
+#include "passes.h"
+
+/* The integer tensor behind a float input: the operand of the DQ that produced it. */
+static ares_tensor *int_input(ares_graph *g, ares_node *n, int k) {
+  if (k >= n->nin || n->in[k] < 0) {
+    ares_fail(n, "input %d is missing", k);
+    return NULL;
+  }
+  ares_node *dq = ares_producer(g, n->in[k]);
+  if (!dq || dq->op != ARES_OP_DEQUANTIZELINEAR) {
+    ares_fail(n, "unsupported: input '%s' is not quantized (float op outside a quantized region: put a "
+                 "quantizer, e.g. QuantIdentity, before this layer)", g->tensors[n->in[k]]->name);
+    return NULL;
+  }
+  return g->tensors[dq->in[0]];
+}
+
+/* Where the result of compute node n goes: through an optional Relu into a Q (returns the
+ * Q's integer tensor), or to a graph output (returns NULL with *float_out set). */
+typedef struct {
+  ares_tensor *t;   /* integer output, or NULL when the output stays float */
+  int relu;
+  int out_id;       /* the tensor the new node writes */
+  ares_node *kill[3];
+  int nkill;
+  int bias_id;      /* MatMul: a constant added after it */
+} sink_info;
+
+static int find_sink(ares_graph *g, ares_node *n, int allow_float, int allow_bias, sink_info *s) {
+  memset(s, 0, sizeof *s);
+  s->bias_id = -1;
+  int cur = n->out[0];
+  ares_node *c[2];
+  if (allow_bias && ares_consumers(g, cur, c, 2) == 1 && c[0]->op == ARES_OP_ADD && !ares_is_graph_output(g, cur)) {
+    int other = c[0]->in[0] == cur ? c[0]->in[1] : c[0]->in[0];
+    if (ares_tensor_is_const(g, other)) {
+      s->bias_id = other;
+      s->kill[s->nkill++] = c[0];
+      cur = c[0]->out[0];
+    }
+  }
+  if (ares_consumers(g, cur, c, 2) == 1 && c[0]->op == ARES_OP_RELU && !ares_is_graph_output(g, cur)) {
+    s->relu = 1;
+    s->kill[s->nkill++] = c[0];
+    cur = c[0]->out[0];
+  }
+  int nc = ares_consumers(g, cur, c, 2);
+  if (nc == 1 && c[0]->op == ARES_OP_QUANTIZELINEAR && !ares_is_graph_output(g, cur)) {
+    s->t = g->tensors[c[0]->out[0]];
+    s->kill[s->nkill++] = c[0];
+    s->out_id = s->t->id;
+    return 0;
+  }
+  if (allow_float && nc == 0 && ares_is_graph_output(g, cur) && !s->relu) {
+    s->out_id = cur;
+    return 0;
+  }
+  if (nc == 0 && ares_is_graph_output(g, cur))
+    return ares_fail(n, "unsupported: float output of this op (add an output quantizer)");
+  return ares_fail(n, "unsupported: the result is used as a float tensor by %s '%s' (quantize it: every "
+                      "compute layer's output needs a quantizer)", nc ? c[0]->op_type : "?", nc ? c[0]->name : "?");
+}
+
+static void finish(ares_node *n, sink_info *s) {
+  n->dead = 1;
+  for (int i = 0; i < s->nkill; i++) s->kill[i]->dead = 1;
+}
+
+/* Output range of an integer op: the Q's range, narrowed by a fused Relu. */
+static void out_range(sink_info *s, int32_t *zp, int32_t *lo, int32_t *hi) {
+  *zp = s->t->q.zp[0];
+  *lo = s->t->q.qmin;
+  *hi = s->t->q.qmax;
+  if (s->relu && *lo < *zp) *lo = *zp;
+  if (s->relu) s->t->q.qmin = *lo;
+}
+
+static int check_weight(ares_graph *g, ares_node *n, int k, ares_tensor **w) {
+  if (k >= n->nin || n->in[k] < 0 || !ares_tensor_is_const(g, n->in[k]))
+    return ares_fail(n, "unsupported: weight input %d is not a constant", k);
+  *w = g->tensors[n->in[k]];
+  if ((*w)->q.nscale == 0 || (*w)->dtype != ARES_DT_I8)
+    return ares_fail(n, "unsupported: weight '%s' is not quantized to at most 8 bits", (*w)->name);
+  for (int i = 0; i < (*w)->q.nscale; i++)
+    if ((*w)->q.zp[i] != 0) return ares_fail(n, "unsupported: weight zero point %d (symmetric weights only)", (*w)->q.zp[i]);
+  return 0;
+}
+
+/* Real-valued bias per output channel, from a float or a quantized constant. */
+static int read_bias(ares_graph *g, ares_node *n, int bias_id, int64_t cout, double *bias) {
+  for (int64_t c = 0; c < cout; c++) bias[c] = 0;
+  if (bias_id < 0) return 0;
+  ares_tensor *b = g->tensors[bias_id];
+  if (ares_tensor_numel(b) != cout) return ares_fail(n, "bias has %lld elements, %lld expected", (long long)ares_tensor_numel(b), (long long)cout);
+  for (int64_t c = 0; c < cout; c++) {
+    if (b->q.nscale) {
+      int i = b->q.nscale > 1 ? (int)c : 0;
+      bias[c] = (double)(ares_tensor_get_i(b, c) - b->q.zp[i]) * b->q.scale[i];
+    } else {
+      bias[c] = ares_tensor_get_f(b, c);
+    }
+  }
+  return 0;
+}
+
+/* Integer bias and requantization for a layer with accumulator scale acc_scale[c]. */
+static int make_requant(ares_graph *g, ares_node *n, ares_node *in, int64_t cout, const double *acc_scale,
+                        const double *bias, sink_info *s, int32_t **bias_int, ares_requant *rq) {
+  rq->n = (int)cout;
+  if (!s->t) {
+    rq->out_float = 1;
+    rq->fscale = ares_alloc(g, sizeof(float) * (size_t)cout);
+    rq->fbias = ares_alloc(g, sizeof(float) * (size_t)cout);
+    for (int64_t c = 0; c < cout; c++) {
+      rq->fscale[c] = (float)acc_scale[c];
+      rq->fbias[c] = (float)bias[c];
+    }
+    *bias_int = NULL;
+    return 0;
+  }
+  *bias_int = ares_alloc(g, sizeof(int32_t) * (size_t)cout);
+  rq->mult = ares_alloc(g, sizeof(int32_t) * (size_t)cout);
+  rq->shift = ares_alloc(g, sizeof(int8_t) * (size_t)cout);
+  out_range(s, &rq->zp, &rq->qmin, &rq->qmax);
+  double s_out = s->t->q.scale[0];
+  for (int64_t c = 0; c < cout; c++) {
+    double b = ares_round_half_even(bias[c] / acc_scale[c]);
+    if (fabs(b) > 1073741824.0)
+      return ares_fail(n, "bias of channel %lld does not fit the int32 accumulator (%g)", (long long)c, b);
+    (*bias_int)[c] = (int32_t)b;
+    if (ares_quant_multiplier(acc_scale[c] / s_out, &rq->mult[c], &rq->shift[c]) < 0)
+      return ares_fail(n, "unsupported: requantization factor %g is too large", acc_scale[c] / s_out);
+  }
+  (void)in;
+  return 0;
+}
+
+static const float *internal_floats(ares_node *n, const char *name) {
+  const ares_attr *a = ares_attr_find(n, name);
+  return a && a->type == ARES_ATTR_FLOATS ? a->floats : NULL;
+}
+
+static ares_node *new_int_node(ares_graph *g, ares_op op, ares_node *src, int nin, const sink_info *s) {
+  ares_node *in = ares_node_new(g, op, src->name, nin, 1);
+  in->out[0] = s->out_id;
+  return in;
+}
+
+static int lower_conv(ares_graph *g, ares_node *n) {
+  ares_tensor *x = int_input(g, n, 0), *w;
+  if (!x || check_weight(g, n, 1, &w) < 0) return -1;
+  if (w->q.nscale > 1 && w->q.axis != 0) return ares_fail(n, "unsupported: weight quantized along axis %d", w->q.axis);
+  sink_info s;
+  if (find_sink(g, n, 1, 0, &s) < 0) return -1;
+  ares_spatial sp;
+  if (ares_spatial_read(n, x, w, &sp) < 0) return -1;
+  ares_tensor *y = g->tensors[n->out[0]];
+  int64_t cout = w->dims[0];
+  const float *bn_a = internal_floats(n, "ares_bn_scale"), *bn_b = internal_floats(n, "ares_bn_bias");
+  double *acc_scale = calloc((size_t)cout, sizeof(double)), *bias = calloc((size_t)cout, sizeof(double));
+  if (!acc_scale || !bias) exit(2);
+  int rc = read_bias(g, n, n->nin > 2 ? n->in[2] : -1, cout, bias);
+  for (int64_t c = 0; c < cout && rc == 0; c++) {
+    acc_scale[c] = (double)x->q.scale[0] * w->q.scale[w->q.nscale > 1 ? c : 0];
+    if (bn_a) {
+      acc_scale[c] *= bn_a[c];
+      bias[c] = bn_b[c];
+    }
+  }
+  ares_node *in = new_int_node(g, ARES_OP_QCONV, n, 2, &s);
+  in->in[0] = x->id;
+  in->in[1] = w->id;
+  ares_conv_params *p = &in->p.conv;
+  if (rc == 0) rc = make_requant(g, n, in, cout, acc_scale, bias, &s, &p->bias, &p->rq);
+  free(acc_scale);
+  free(bias);
+  if (rc < 0) return -1;
+  int a = sp.nsp == 2 ? 0 : 1;
+  p->kh = a ? 1 : sp.k[0];
+  p->sh = a ? 1 : sp.s[0];
+  p->dh = a ? 1 : sp.d[0];
+  p->pad_t = a ? 0 : sp.pb[0];
+  p->pad_b = a ? 0 : sp.pe[0];
+  p->kw = sp.k[1 - a];
+  p->sw = sp.s[1 - a];
+  p->dw = sp.d[1 - a];
+  p->pad_l = sp.pb[1 - a];
+  p->pad_r = sp.pe[1 - a];
+  p->group = (int)ares_attr_int(n, "group", 1);
+  p->x_zp = x->q.zp[0];
+  in->macs = ares_tensor_numel(y) * w->dims[1] * p->kh * p->kw;
+  finish(n, &s);
+  return 0;
+}
+
+/* A [N, K] copy of a [K, N] weight (MatMul, Gemm transB = 0), channel axis moved to 0. */
+static ares_tensor *transpose_weight(ares_graph *g, ares_tensor *w) {
+  ares_tensor *t = ares_tensor_new(g, w->name);
+  int64_t k = w->dims[0], n = w->dims[1];
+  t->dtype = ARES_DT_I8;
+  t->rank = 2;
+  t->dims[0] = n;
+  t->dims[1] = k;
+  t->has_shape = 1;
+  t->data = ares_alloc(g, (size_t)(k * n));
+  for (int64_t i = 0; i < k; i++)
+    for (int64_t j = 0; j < n; j++) ((int8_t *)t->data)[j * k + i] = ((int8_t *)w->data)[i * n + j];
+  t->q = w->q;
+  t->q.axis = 0;
+  return t;
+}
+
+static int lower_linear(ares_graph *g, ares_node *n) {
+  ares_tensor *x = int_input(g, n, 0), *w;
+  if (!x || check_weight(g, n, 1, &w) < 0) return -1;
+  if (w->rank != 2) return ares_fail(n, "unsupported: weight of rank %d", w->rank);
+  int trans = n->op == ARES_OP_GEMM && ares_attr_int(n, "transB", 0);
+  if (n->op == ARES_OP_GEMM && (ares_attr_float(n, "alpha", 1.0f) != 1.0f || ares_attr_float(n, "beta", 1.0f) != 1.0f))
+    return ares_fail(n, "unsupported: Gemm with alpha or beta other than 1");
+  int chan_axis = trans ? 0 : 1;
+  if (w->q.nscale > 1 && w->q.axis != chan_axis)
+    return ares_fail(n, "unsupported: weight quantized along its input dimension");
+  if (!trans) w = transpose_weight(g, w);
+  sink_info s;
+  if (find_sink(g, n, 1, n->op == ARES_OP_MATMUL, &s) < 0) return -1;
+  int bias_id = n->op == ARES_OP_GEMM && n->nin > 2 ? n->in[2] : s.bias_id;
+  int64_t cout = w->dims[0], k = w->dims[1];
+  double *acc_scale = calloc((size_t)cout, sizeof(double)), *bias = calloc((size_t)cout, sizeof(double));
+  if (!acc_scale || !bias) exit(2);
+  int rc = read_bias(g, n, bias_id, cout, bias);
+  for (int64_t c = 0; c < cout; c++) acc_scale[c] = (double)x->q.scale[0] * w->q.scale[w->q.nscale > 1 ? c : 0];
+  ares_node *in = new_int_node(g, ARES_OP_QLINEAR, n, 2, &s);
+  in->in[0] = x->id;
+  in->in[1] = w->id;
+  if (rc == 0) rc = make_requant(g, n, in, cout, acc_scale, bias, &s, &in->p.linear.bias, &in->p.linear.rq);
+  free(acc_scale);
+  free(bias);
+  if (rc < 0) return -1;
+  in->p.linear.x_zp = x->q.zp[0];
+  in->macs = ares_tensor_numel(x) / k * cout * k;
+  finish(n, &s);
+  return 0;
+}
+
+/* Multipliers sharing one shift for a sum of rescaled terms (Add). */
+static int shared_multipliers(ares_node *n, const double *r, int cnt, int32_t *mult, int *shift) {
+  double mx = 0;
+  for (int i = 0; i < cnt; i++) mx = fabs(r[i]) > mx ? fabs(r[i]) : mx;
+  int e;
+  frexp(mx, &e);
+  int s = 30 - e; /* largest multiplier below 2^30 */
+  if (s > 62) s = 62;
+  if (s < 1) return ares_fail(n, "unsupported: rescale factor %g is too large", mx);
+  for (int i = 0; i < cnt; i++) mult[i] = (int32_t)ares_round_half_even(ldexp(r[i], s));
+  *shift = s;
+  return 0;
+}
+
+static int lower_add(ares_graph *g, ares_node *n) {
+  ares_tensor *a = int_input(g, n, 0), *b = a ? int_input(g, n, 1) : NULL;
+  if (!a || !b) return -1;
+  if (a->rank != b->rank || memcmp(a->dims, b->dims, sizeof(int64_t) * (size_t)a->rank))
+    return ares_fail(n, "unsupported: Add with broadcasting");
+  sink_info s;
+  if (find_sink(g, n, 0, 0, &s) < 0) return -1;
+  ares_node *in = new_int_node(g, ARES_OP_QADD, n, 2, &s);
+  in->in[0] = a->id;
+  in->in[1] = b->id;
+  ares_eltwise_params *e = &in->p.elt;
+  e->n = 2;
+  e->zp_in[0] = a->q.zp[0];
+  e->zp_in[1] = b->q.zp[0];
+  double r[2] = {(double)a->q.scale[0] / s.t->q.scale[0], (double)b->q.scale[0] / s.t->q.scale[0]};
+  if (shared_multipliers(n, r, 2, e->mult, &e->shift) < 0) return -1;
+  out_range(&s, &e->zp, &e->qmin, &e->qmax);
+  finish(n, &s);
+  return 0;
+}
+
+static int lower_avgpool(ares_graph *g, ares_node *n) {
+  ares_tensor *x = int_input(g, n, 0);
+  if (!x) return -1;
+  sink_info s;
+  if (find_sink(g, n, 0, 0, &s) < 0) return -1;
+  ares_node *in = new_int_node(g, ARES_OP_QAVGPOOL, n, 1, &s);
+  in->in[0] = x->id;
+  ares_pool_params *p = &in->p.pool;
+  if (x->rank != 3 && x->rank != 4) return ares_fail(n, "unsupported: input of rank %d", x->rank);
+  if (n->op == ARES_OP_GLOBALAVGPOOL) {
+    p->kh = x->rank == 4 ? (int)x->dims[2] : 1;
+    p->kw = (int)x->dims[x->rank - 1];
+    p->sh = p->sw = p->dh = p->dw = 1;
+  } else {
+    ares_spatial sp;
+    if (ares_spatial_read(n, x, NULL, &sp) < 0) return -1;
+    int a = sp.nsp == 2 ? 0 : 1;
+    p->kh = a ? 1 : sp.k[0];
+    p->sh = a ? 1 : sp.s[0];
+    p->dh = a ? 1 : sp.d[0];
+    p->pad_t = a ? 0 : sp.pb[0];
+    p->pad_b = a ? 0 : sp.pe[0];
+    p->kw = sp.k[1 - a];
+    p->sw = sp.s[1 - a];
+    p->dw = sp.d[1 - a];
+    p->pad_l = sp.pb[1 - a];
+    p->pad_r = sp.pe[1 - a];
+    p->count_include_pad = (int)ares_attr_int(n, "count_include_pad", 0);
+  }
+  if ((int64_t)p->kh * p->kw > 65536) return ares_fail(n, "unsupported: pooling window of %d elements", p->kh * p->kw);
+  p->x_zp = x->q.zp[0];
+  p->ncount = p->kh * p->kw;
+  ares_requant *rq = &p->rq;
+  rq->n = p->ncount;
+  rq->mult = ares_alloc(g, sizeof(int32_t) * (size_t)rq->n);
+  rq->shift = ares_alloc(g, sizeof(int8_t) * (size_t)rq->n);
+  out_range(&s, &rq->zp, &rq->qmin, &rq->qmax);
+  for (int c = 1; c <= rq->n; c++)
+    if (ares_quant_multiplier((double)x->q.scale[0] / ((double)c * s.t->q.scale[0]), &rq->mult[c - 1], &rq->shift[c - 1]) < 0)
+      return ares_fail(n, "unsupported: requantization factor too large");
+  in->macs = ares_tensor_numel(g->tensors[s.out_id]) * p->kh * p->kw;
+  finish(n, &s);
+  return 0;
+}
+
+static int lower_concat(ares_graph *g, ares_node *n) {
+  ares_tensor *x0 = int_input(g, n, 0);
+  if (!x0) return -1;
+  int same = 1;
+  for (int k = 1; k < n->nin; k++) {
+    ares_tensor *xk = int_input(g, n, k);
+    if (!xk) return -1;
+    same &= ares_quant_equal(&xk->q, &x0->q);
+  }
+  ares_node *c[2];
+  int to_q = ares_consumers(g, n->out[0], c, 2) == 1 && c[0]->op == ARES_OP_QUANTIZELINEAR && !ares_is_graph_output(g, n->out[0]);
+  sink_info s;
+  memset(&s, 0, sizeof s);
+  if (to_q) {
+    if (find_sink(g, n, 0, 0, &s) < 0) return -1;
+  } else if (same) {
+    /* all inputs share one quantization: the concat is quantized like them */
+    ares_tensor *y = g->tensors[n->out[0]];
+    ares_tensor *t = ares_tensor_new(g, y->name);
+    t->dtype = ARES_DT_I8;
+    t->rank = y->rank;
+    memcpy(t->dims, y->dims, sizeof t->dims);
+    t->has_shape = 1;
+    t->q = x0->q;
+    s.t = t;
+    s.out_id = t->id;
+  } else {
+    return ares_fail(n, "unsupported: Concat of tensors with different scales whose result is not requantized "
+                        "(use one shared quantizer, or quantize the result)");
+  }
+  ares_node *in = new_int_node(g, ARES_OP_QCONCAT, n, n->nin, &s);
+  ares_concat_params *p = &in->p.concat;
+  int64_t axis = ares_attr_int(n, "axis", 0);
+  if (axis < 0) axis += x0->rank;
+  p->axis = (int)axis;
+  p->n = n->nin;
+  p->zp_in = ares_alloc(g, sizeof(int32_t) * (size_t)n->nin);
+  p->mult = ares_alloc(g, sizeof(int32_t) * (size_t)n->nin);
+  p->shift = ares_alloc(g, sizeof(int8_t) * (size_t)n->nin);
+  out_range(&s, &p->zp, &p->qmin, &p->qmax);
+  for (int k = 0; k < n->nin; k++) {
+    ares_tensor *xk = int_input(g, n, k);
+    in->in[k] = xk->id;
+    p->zp_in[k] = xk->q.zp[0];
+    if (xk->q.scale[0] == s.t->q.scale[0] && xk->q.zp[0] == p->zp && xk->q.qmin >= p->qmin && xk->q.qmax <= p->qmax) {
+      p->mult[k] = 0; /* same quantization: a copy */
+      p->shift[k] = 1;
+    } else if (ares_quant_multiplier((double)xk->q.scale[0] / s.t->q.scale[0], &p->mult[k], &p->shift[k]) < 0) {
+      return ares_fail(n, "unsupported: rescale factor too large");
+    }
+  }
+  if (to_q) {
+    finish(n, &s);
+  } else {
+    /* the float Concat becomes the DQ of the integer result */
+    n->op = ARES_OP_DEQUANTIZELINEAR;
+    n->op_type = ares_strdup(g, "DequantizeLinear");
+    n->nin = 1;
+    n->in[0] = s.t->id;
+    n->nattr = 0;
+  }
+  return 0;
+}
+
+static int lower_quantize(ares_graph *g, ares_node *n) {
+  ares_tensor *x = g->tensors[n->in[0]], *t = g->tensors[n->out[0]];
+  if (!ares_is_graph_input(g, x->id)) {
+    ares_node *p = ares_producer(g, x->id);
+    return ares_fail(n, "unsupported: quantizes the float result of %s '%s', which ARES cannot compute in integers",
+                     p ? p->op_type : "?", p ? p->name : "?");
+  }
+  if (x->dtype != ARES_DT_F32) return ares_fail(n, "unsupported: input of type %s", ares_dtype_name(x->dtype));
+  ares_node *in = ares_node_new(g, ARES_OP_QUANTIZE, n->name, 1, 1);
+  in->in[0] = x->id;
+  in->out[0] = t->id;
+  in->p.qdq.scale = t->q.scale[0];
+  in->p.qdq.zp = t->q.zp[0];
+  in->p.qdq.qmin = t->q.qmin;
+  in->p.qdq.qmax = t->q.qmax;
+  n->dead = 1;
+  return 0;
+}
+
+static int lower_dequantize(ares_graph *g, ares_node *n) {
+  ares_tensor *t = g->tensors[n->in[0]];
+  ares_node *in = ares_node_new(g, ARES_OP_DEQUANTIZE, n->name, 1, 1);
+  in->in[0] = t->id;
+  in->out[0] = n->out[0];
+  in->p.qdq.scale = t->q.scale[0];
+  in->p.qdq.zp = t->q.zp[0];
+  n->dead = 1;
+  return 0;
+}
+
+int ares_pass_lower_int(ares_graph *g) {
+  int *order;
+  int cnt = ares_graph_topo(g, &order);
+  if (cnt < 0) return ares_fail(NULL, "the graph has a cycle");
+  int rc = 0;
+  for (int i = 0; i < cnt && rc == 0; i++) {
+    ares_node *n = g->nodes[order[i]];
+    if (n->dead) continue;
+    switch (n->op) {
+    case ARES_OP_CONV: rc = lower_conv(g, n); break;
+    case ARES_OP_GEMM:
+    case ARES_OP_MATMUL: rc = lower_linear(g, n); break;
+    case ARES_OP_ADD: rc = lower_add(g, n); break;
+    case ARES_OP_AVGPOOL:
+    case ARES_OP_GLOBALAVGPOOL: rc = lower_avgpool(g, n); break;
+    case ARES_OP_CONCAT: rc = lower_concat(g, n); break;
+    default: break;
+    }
+    if (rc == 0) ares_graph_relink(g);
+  }
+  free(order);
+  /* the remaining Q / DQ at the graph's edges */
+  for (int i = 0; i < g->nnodes && rc == 0; i++) {
+    ares_node *n = g->nodes[i];
+    if (n->dead) continue;
+    if (n->op == ARES_OP_QUANTIZELINEAR) rc = lower_quantize(g, n);
+    else if (n->op == ARES_OP_DEQUANTIZELINEAR && ares_is_graph_output(g, n->out[0])) rc = lower_dequantize(g, n);
+  }
+  ares_graph_relink(g);
+  return rc;
+}

@@ -1,0 +1,21 @@
+/* Interpretation of ONNX spatial attributes (Conv, MaxPool, AveragePool), shared by the
+ * passes that need them (shape inference and lowering). */
+#ifndef ARES_ONNX_ATTRS_H
+#define ARES_ONNX_ATTRS_H
+
+#include "ir/ir.h"
+
+typedef struct {
+  int nsp;           /* spatial dims: 1 or 2 */
+  int k[2], s[2], d[2];
+  int pb[2], pe[2];  /* pads at the beginning / end of each spatial dim */
+  int ceil_mode;
+} ares_spatial;
+
+/* Reads kernel_shape (or the weight's shape for Conv: w may be NULL), strides, dilations,
+ * pads, ceil_mode for an input of rank 3 or 4. Returns 0 or -1 (reported). */
+int ares_spatial_read(const ares_node *n, const ares_tensor *x, const ares_tensor *w, ares_spatial *sp);
+/* Output length of spatial dim i for input length len. */
+int64_t ares_spatial_out(const ares_spatial *sp, int i, int64_t len);
+
+#endif

@@ -1,0 +1,33 @@
+/* The pass pipeline. Each pass is one file doing one job; main.c runs them in order and
+ * can dump the graph after any of them (--dump-after NAME). A pass returns 0, or -1 after
+ * reporting the failing node through ares_fail. */
+#ifndef ARES_PASSES_H
+#define ARES_PASSES_H
+
+#include "ir/ir.h"
+
+typedef int (*ares_pass_fn)(ares_graph *g);
+
+typedef struct {
+  const char *name;
+  ares_pass_fn run;
+  const char *doc;
+} ares_pass;
+
+int ares_pass_fold_constants(ares_graph *g);
+int ares_pass_canon_quant(ares_graph *g);
+int ares_pass_infer_shapes(ares_graph *g);
+int ares_pass_fold_batchnorm(ares_graph *g);
+int ares_pass_sink_dequant(ares_graph *g);
+int ares_pass_lower_int(ares_graph *g);
+int ares_pass_fuse_clamp(ares_graph *g);
+int ares_pass_finalize(ares_graph *g);
+int ares_pass_plan_memory(ares_graph *g);
+
+/* The pipeline in order; count in *n. */
+const ares_pass *ares_passes(int *n);
+/* Runs the pipeline; after the pass named dump_after (if not NULL) writes the graph to
+ * dump_file. Returns 0 or -1. */
+int ares_run_passes(ares_graph *g, const char *dump_after, FILE *dump_file);
+
+#endif

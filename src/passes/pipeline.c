@@ -1,0 +1,39 @@
+/* The pass pipeline, in order: reading it top to bottom is reading the compiler. */
+#include "passes.h"
+
+#include <string.h>
+
+#include "ir/diag.h"
+
+static const ares_pass pipeline[] = {
+    {"import", NULL, "ONNX file -> graph of ONNX operators (frontend/onnx_import.c)"},
+    {"fold-constants", ares_pass_fold_constants, "Constant nodes -> tensors; drop Identity/Dropout; evaluate ops on constants"},
+    {"canon-quant", ares_pass_canon_quant, "Q->Clip->DQ and QONNX Quant -> integer tensors with quantization; quantized weights"},
+    {"infer-shapes", ares_pass_infer_shapes, "static shape of every tensor"},
+    {"fold-batchnorm", ares_pass_fold_batchnorm, "BatchNormalization after Conv -> per-channel weight scale and bias"},
+    {"sink-dequant", ares_pass_sink_dequant, "move DequantizeLinear past Relu/MaxPool/Reshape/Transpose/Pad/... (scale propagation)"},
+    {"lower-int", ares_pass_lower_int, "float compute between quantization points -> integer ops with requantization"},
+    {"fuse-clamp", ares_pass_fuse_clamp, "fold clamps (Relu) into the producing integer op"},
+    {"finalize", ares_pass_finalize, "drop dead nodes, check that only integer ops remain, schedule"},
+    {"plan-memory", ares_pass_plan_memory, "lifetime-based offsets of the activations in one arena"},
+};
+
+const ares_pass *ares_passes(int *n) {
+  *n = (int)(sizeof(pipeline) / sizeof(pipeline[0]));
+  return pipeline;
+}
+
+int ares_run_passes(ares_graph *g, const char *dump_after, FILE *dump_file) {
+  int n;
+  const ares_pass *p = ares_passes(&n);
+  int found = dump_after == NULL;
+  for (int i = 0; i < n; i++) {
+    if (p[i].run && p[i].run(g) < 0) return -1;
+    if (dump_after && strcmp(dump_after, p[i].name) == 0) {
+      ares_graph_dump(g, dump_file);
+      found = 1;
+    }
+  }
+  if (!found) return ares_fail(NULL, "--dump-after: no pass named '%s' (see 'ares passes')", dump_after);
+  return 0;
+}

@@ -1,0 +1,201 @@
+/* sink-dequant: scale propagation. Brevitas exports quantization once and lets it flow
+ * through Relu, MaxPool, Flatten, Reshape, Transpose, Pad ... without new Q/DQ nodes. This
+ * pass moves every DequantizeLinear past such ops (they become integer ops on the
+ * quantized tensor), moves QuantizeLinear above pure layout ops, and turns Q(DQ(t)) into
+ * a rescale. Afterwards every float compute op reads DQ outputs directly. */
+#include <math.h>
+#include <string.h>
+
+#include "ir/diag.h"
+#include "onnx_attrs.h"
+#include "passes.h"
+
+static ares_node *dq_of(ares_graph *g, int tid) {
+  ares_node *p = ares_producer(g, tid);
+  return p && p->op == ARES_OP_DEQUANTIZELINEAR ? p : NULL;
+}
+
+static int is_layout(ares_op op) {
+  return op == ARES_OP_FLATTEN || op == ARES_OP_RESHAPE || op == ARES_OP_SQUEEZE || op == ARES_OP_UNSQUEEZE ||
+         op == ARES_OP_TRANSPOSE;
+}
+
+/* New int8 tensor shaped like `shape`, quantized like `q`. */
+static ares_tensor *new_int_tensor(ares_graph *g, const ares_tensor *shape, const ares_tensor *q, const char *name) {
+  ares_tensor *t = ares_tensor_new(g, name);
+  t->dtype = ARES_DT_I8;
+  t->rank = shape->rank;
+  memcpy(t->dims, shape->dims, sizeof t->dims);
+  t->has_shape = 1;
+  t->q = q->q;
+  return t;
+}
+
+/* Sets an integer op's node params for layout/pool ops copied from the float node n. */
+static int int_params(ares_graph *g, ares_node *n, ares_node *in, const ares_tensor *x, const ares_tensor *y) {
+  switch (n->op) {
+  case ARES_OP_TRANSPOSE: {
+    int64_t perm[ARES_MAX_DIMS];
+    int np = ares_attr_ints(n, "perm", perm, ARES_MAX_DIMS);
+    for (int i = 0; i < x->rank; i++) in->p.transpose.perm[i] = (int)(np < 0 ? x->rank - 1 - i : perm[i]);
+    return 0;
+  }
+  case ARES_OP_PAD: {
+    int64_t pads[2 * ARES_MAX_DIMS];
+    int np = ares_attr_ints(n, "pads", pads, 2 * ARES_MAX_DIMS);
+    if (np < 0)
+      for (int i = 0; i < 2 * x->rank; i++) pads[i] = ares_tensor_get_i(g->tensors[n->in[1]], i);
+    memcpy(in->p.pad.pads, pads, sizeof(int64_t) * 2 * (size_t)x->rank);
+    double v = 0;
+    if (n->nin > 2 && n->in[2] >= 0) {
+      if (!ares_tensor_is_const(g, n->in[2])) return ares_fail(n, "unsupported: pad value is not a constant");
+      v = ares_tensor_get_f(g->tensors[n->in[2]], 0);
+    }
+    double qv = v / x->q.scale[0] + x->q.zp[0];
+    if (qv != floor(qv) || qv < x->q.qmin || qv > x->q.qmax)
+      return ares_fail(n, "unsupported: pad value %g is not representable in the input's quantization", v);
+    in->p.pad.value = (int32_t)qv;
+    return 0;
+  }
+  case ARES_OP_MAXPOOL: {
+    ares_spatial sp;
+    if (ares_spatial_read(n, x, NULL, &sp) < 0) return -1;
+    ares_pool_params *p = &in->p.pool;
+    int a = sp.nsp == 2 ? 0 : 1; /* 1-D: the single spatial dim is W */
+    p->kh = a ? 1 : sp.k[0];
+    p->sh = a ? 1 : sp.s[0];
+    p->dh = a ? 1 : sp.d[0];
+    p->pad_t = a ? 0 : sp.pb[0];
+    p->pad_b = a ? 0 : sp.pe[0];
+    p->kw = sp.k[1 - a];
+    p->sw = sp.s[1 - a];
+    p->dw = sp.d[1 - a];
+    p->pad_l = sp.pb[1 - a];
+    p->pad_r = sp.pe[1 - a];
+    p->x_zp = x->q.zp[0];
+    return 0;
+  }
+  default:
+    return 0;
+  }
+  (void)y;
+}
+
+/* op(DQ(t)) -> DQ(op_int(t)) for ops that commute with dequantization. */
+static int sink_through(ares_graph *g, ares_node *n) {
+  ares_node *dq = dq_of(g, n->in[0]);
+  if (!dq) return 0;
+  ares_tensor *t = g->tensors[dq->in[0]], *y = g->tensors[n->out[0]];
+  ares_op iop;
+  switch (n->op) {
+  case ARES_OP_RELU: iop = ARES_OP_QREQUANT; break;
+  case ARES_OP_MAXPOOL: iop = ARES_OP_QMAXPOOL; break;
+  case ARES_OP_PAD: iop = ARES_OP_QPAD; break;
+  case ARES_OP_TRANSPOSE: iop = ARES_OP_QTRANSPOSE; break;
+  default: iop = ARES_OP_QRESHAPE; break;
+  }
+  ares_tensor *ti = new_int_tensor(g, y, t, y->name);
+  ares_node *in = ares_node_new(g, iop, n->name, 1, 1);
+  in->in[0] = t->id;
+  in->out[0] = ti->id;
+  if (int_params(g, n, in, t, y) < 0) return -1;
+  if (iop == ARES_OP_QREQUANT) {
+    /* Relu on a quantized tensor: a clamp at the zero point, scale unchanged */
+    if (ti->q.qmin < ti->q.zp[0]) ti->q.qmin = ti->q.zp[0];
+    ares_eltwise_params *e = &in->p.elt;
+    e->n = 1;
+    e->zp_in[0] = t->q.zp[0];
+    e->mult[0] = 1 << 30;
+    e->shift = 30;
+    e->zp = ti->q.zp[0];
+    e->qmin = ti->q.qmin;
+    e->qmax = ti->q.qmax;
+  }
+  /* the float op becomes the DQ of the new integer tensor */
+  n->op = ARES_OP_DEQUANTIZELINEAR;
+  n->op_type = ares_strdup(g, "DequantizeLinear");
+  n->nin = 1;
+  n->in[0] = ti->id;
+  n->nattr = 0;
+  ares_graph_relink(g);
+  return 1;
+}
+
+/* Q(L(y)) -> L_int(Q(y)) for a pure layout op L: quantization is elementwise. */
+static int hoist_quant(ares_graph *g, ares_node *q) {
+  ares_node *l = ares_producer(g, q->in[0]);
+  if (!l || !is_layout(l->op) || dq_of(g, l->in[0])) return 0;
+  ares_tensor *y = g->tensors[l->in[0]], *t = g->tensors[q->out[0]];
+  if (y->dtype != ARES_DT_F32) return 0;
+  ares_tensor *u = new_int_tensor(g, y, t, y->name);
+  ares_node *in = ares_node_new(g, l->op == ARES_OP_TRANSPOSE ? ARES_OP_QTRANSPOSE : ARES_OP_QRESHAPE, l->name, 1, 1);
+  in->in[0] = u->id;
+  in->out[0] = t->id;
+  if (int_params(g, l, in, u, t) < 0) return -1;
+  q->in[0] = y->id;
+  q->out[0] = u->id;
+  ares_graph_relink(g);
+  if (g->tensors[l->out[0]]->nconsumers == 0) l->dead = 1;
+  return 1;
+}
+
+/* Q(DQ(t)): the same tensor, or a rescale. */
+static int fold_requant(ares_graph *g, ares_node *q) {
+  ares_node *dq = dq_of(g, q->in[0]);
+  if (!dq) return 0;
+  ares_tensor *t = g->tensors[dq->in[0]], *u = g->tensors[q->out[0]];
+  q->op = ARES_OP_QREQUANT;
+  q->op_type = ares_strdup(g, "qrequant");
+  q->in[0] = t->id;
+  ares_eltwise_params *e = &q->p.elt;
+  e->n = 1;
+  e->zp_in[0] = t->q.zp[0];
+  int8_t sh;
+  if (ares_quant_multiplier((double)t->q.scale[0] / u->q.scale[0], &e->mult[0], &sh) < 0)
+    return ares_fail(q, "unsupported: rescale by more than 2^30");
+  e->shift = sh;
+  e->zp = u->q.zp[0];
+  e->qmin = u->q.qmin;
+  e->qmax = u->q.qmax;
+  ares_graph_relink(g);
+  return 1;
+}
+
+int ares_pass_sink_dequant(ares_graph *g) {
+  for (int changed = 1; changed;) {
+    changed = 0;
+    for (int i = 0; i < g->nnodes; i++) {
+      ares_node *n = g->nodes[i];
+      if (n->dead) continue;
+      int rc = 0;
+      switch (n->op) {
+      case ARES_OP_RELU:
+      case ARES_OP_MAXPOOL:
+      case ARES_OP_PAD:
+      case ARES_OP_FLATTEN:
+      case ARES_OP_RESHAPE:
+      case ARES_OP_SQUEEZE:
+      case ARES_OP_UNSQUEEZE:
+      case ARES_OP_TRANSPOSE:
+        rc = sink_through(g, n);
+        break;
+      case ARES_OP_QUANTIZELINEAR:
+        rc = hoist_quant(g, n);
+        if (rc == 0) rc = fold_requant(g, n);
+        break;
+      default:
+        break;
+      }
+      if (rc < 0) return -1;
+      changed |= rc;
+    }
+  }
+  /* DQ nodes nobody reads any more */
+  ares_graph_relink(g);
+  for (int i = 0; i < g->nnodes; i++) {
+    ares_node *n = g->nodes[i];
+    if (!n->dead && n->op == ARES_OP_DEQUANTIZELINEAR && g->tensors[n->out[0]]->nconsumers == 0) n->dead = 1;
+  }
+  ares_graph_relink(g);
+  return 0;
+}

@@ -1,0 +1,20 @@
+/* Targets as data: memory levels, cores, and whether an emitter exists. Passes ask the
+ * target; nothing else hard-codes a chip. */
+#ifndef ARES_TARGET_H
+#define ARES_TARGET_H
+
+#include <stdint.h>
+
+typedef struct {
+  const char *name;
+  const char *doc;
+  int64_t l1_bytes, l2_bytes;
+  int cores;
+  int can_emit; /* an emitter exists for it */
+} ares_target;
+
+const ares_target *ares_target_find(const char *name);
+/* Comma-separated list of target names, for messages. */
+const char *ares_target_names(void);
+
+#endif

@@ -1,0 +1,19 @@
+/* The target table. */
+#include "target.h"
+
+#include <string.h>
+
+static const ares_target targets[] = {
+    {"host", "portable C for the development machine (validation platform)", 128 * 1024, 1536 * 1024, 8, 1},
+    {"rv32", "32-bit RISC-V under QEMU (not yet emitted)", 128 * 1024, 1536 * 1024, 8, 0},
+    {"gap9", "GreenWaves GAP9, PMSIS (not yet emitted)", 128 * 1024, 1536 * 1024, 8, 0},
+    {"siracusa", "PULP Siracusa, PULP runtime (not yet emitted)", 256 * 1024, 2048 * 1024, 8, 0},
+};
+
+const ares_target *ares_target_find(const char *name) {
+  for (size_t i = 0; i < sizeof targets / sizeof *targets; i++)
+    if (strcmp(targets[i].name, name) == 0) return &targets[i];
+  return NULL;
+}
+
+const char *ares_target_names(void) { return "host, rv32, gap9, siracusa"; }
