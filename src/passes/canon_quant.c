@@ -12,6 +12,7 @@
  * the DQ / Quant node disappears. */
 #include <math.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ir/diag.h"
 #include "passes.h"
@@ -276,6 +277,60 @@ static int canon_qonnx_quant(ares_graph *g, ares_node *n) {
   return 0;
 }
 
+static int const_scalar(ares_graph *g, ares_node *n, int k, double *v) {
+  if (k >= n->nin || n->in[k] < 0 || !ares_tensor_is_const(g, n->in[k]) || ares_tensor_numel(g->tensors[n->in[k]]) != 1)
+    return ares_fail(n, "unsupported: input %d is not a constant scalar", k);
+  *v = ares_tensor_get_f(g->tensors[n->in[k]], 0);
+  return 0;
+}
+
+/* QONNX Trunc(x, scale, zeropt, in_bits, out_scale, out_bits) after an AveragePool, as
+ * Brevitas' TruncAvgPool exports it: x / scale is the window sum (scale = input scale /
+ * window size), and the result is that sum divided by out_scale / scale = 2^t and rounded.
+ * That is exactly the average requantized to out_scale, so Trunc becomes a canonical
+ * quantizer with out_scale; the conditions that make this exact are checked here. */
+static int canon_qonnx_trunc(ares_graph *g, ares_node *n) {
+  double scale, zp, out_scale, out_bits;
+  if (n->nin < 6 || const_scalar(g, n, 1, &scale) < 0 || const_scalar(g, n, 2, &zp) < 0 ||
+      const_scalar(g, n, 4, &out_scale) < 0 || const_scalar(g, n, 5, &out_bits) < 0)
+    return -1;
+  const char *mode = ares_attr_string(n, "rounding_mode", "FLOOR");
+  if (strcasecmp(mode, "ROUND") != 0)
+    return ares_fail(n, "unsupported: Trunc rounding_mode %s (ROUND only: ARES requantizes with round half to even)", mode);
+  if (out_bits != floor(out_bits) || out_bits < 2 || out_bits > 8 || zp != 0)
+    return ares_fail(n, "unsupported: Trunc to %g bits with zero point %g", out_bits, zp);
+  double t = log2(out_scale / scale);
+  if (!(scale > 0) || fabs(t - round(t)) > 1e-6)
+    return ares_fail(n, "unsupported: Trunc whose output scale is not a power-of-two multiple of its input scale");
+  ares_node *pool = ares_producer(g, n->in[0]);
+  if (!pool || pool->op != ARES_OP_AVGPOOL) return ares_fail(n, "unsupported: Trunc that does not follow an AveragePool");
+  int64_t k[2] = {1, 1}, pads[4] = {0, 0, 0, 0};
+  int nk = ares_attr_ints(pool, "kernel_shape", k, 2);
+  int np = ares_attr_ints(pool, "pads", pads, 4);
+  for (int i = 0; i < np; i++)
+    if (pads[i] && !ares_attr_int(pool, "count_include_pad", 0))
+      return ares_fail(n, "unsupported: Trunc after a padded AveragePool with count_include_pad=0");
+  ares_node *dq = ares_producer(g, pool->in[0]);
+  /* the pooled tensor's quantizer was canonicalized already (it comes first) */
+  ares_tensor *xin = dq && dq->op == ARES_OP_DEQUANTIZELINEAR ? g->tensors[dq->in[0]] : NULL;
+  double s_in = xin && xin->q.nscale == 1 ? xin->q.scale[0] : 0;
+  if (nk < 1 || !xin || fabs(scale * (double)(k[0] * (nk > 1 ? k[1] : 1)) / s_in - 1) > 1e-5)
+    return ares_fail(n, "unsupported: Trunc scale does not equal the pooled input's scale divided by the window size");
+  int32_t lo, hi;
+  qrange((int)out_bits, (int)ares_attr_int(n, "signed", 1), (int)ares_attr_int(n, "narrow", 0), &lo, &hi);
+  int out_id = n->out[0];
+  ares_tensor *u = ares_tensor_new(g, g->tensors[out_id]->name);
+  if (set_activation_quant(g, n, u, (float)out_scale, 0, lo, hi) < 0) return -1;
+  n->op = ARES_OP_QUANTIZELINEAR;
+  n->nin = 1;
+  n->out[0] = u->id;
+  ares_node *ndq = ares_node_new(g, ARES_OP_DEQUANTIZELINEAR, n->name, 1, 1);
+  ndq->in[0] = u->id;
+  ndq->out[0] = out_id;
+  ares_graph_relink(g);
+  return 0;
+}
+
 int ares_pass_canon_quant(ares_graph *g) {
   /* Quantize nodes first, so a DQ always finds its Q in canonical form. */
   int n0 = g->nnodes;
@@ -289,6 +344,8 @@ int ares_pass_canon_quant(ares_graph *g) {
     } else if (n->op == ARES_OP_QONNX_QUANT) {
       if (n->nin < 3 || n->in[0] < 0 || n->in[1] < 0 || n->in[2] < 0) return ares_fail(n, "needs x, scale and zeropt inputs");
       rc = canon_qonnx_quant(g, n);
+    } else if (n->op == ARES_OP_QONNX_TRUNC) {
+      rc = canon_qonnx_trunc(g, n);
     }
     if (rc < 0) return -1;
   }

@@ -352,20 +352,32 @@ static int lower_concat(ares_graph *g, ares_node *n) {
   memset(&s, 0, sizeof s);
   if (to_q) {
     if (find_sink(g, n, 0, 0, &s) < 0) return -1;
-  } else if (same) {
-    /* all inputs share one quantization: the concat is quantized like them */
+  } else {
+    /* The result is used as is. With one shared quantization it is quantized like its
+     * inputs; otherwise (a plain torch.cat of differently scaled tensors) the inputs are
+     * requantized to the largest scale, which every input's range fits in - exact for
+     * that input, rounded for the others. */
+    ares_tensor *big = x0;
+    for (int k = 1; k < n->nin; k++) {
+      ares_tensor *xk = int_input(g, n, k);
+      if (xk->q.zp[0] != x0->q.zp[0] || xk->q.qmin != x0->q.qmin || xk->q.qmax != x0->q.qmax)
+        return ares_fail(n, "unsupported: Concat of tensors with different zero points or ranges whose result is not "
+                            "requantized (use one shared quantizer, or quantize the result)");
+      if (xk->q.scale[0] > big->q.scale[0]) big = xk;
+    }
+    if (!same)
+      ares_warn(n, "inputs have different scales and the result is not requantized: inputs are rescaled to the "
+                   "largest scale (%g), which rounds the others; a shared quantizer (QuantCat) avoids this",
+                big->q.scale[0]);
     ares_tensor *y = g->tensors[n->out[0]];
     ares_tensor *t = ares_tensor_new(g, y->name);
     t->dtype = ARES_DT_I8;
     t->rank = y->rank;
     memcpy(t->dims, y->dims, sizeof t->dims);
     t->has_shape = 1;
-    t->q = x0->q;
+    t->q = big->q;
     s.t = t;
     s.out_id = t->id;
-  } else {
-    return ares_fail(n, "unsupported: Concat of tensors with different scales whose result is not requantized "
-                        "(use one shared quantizer, or quantize the result)");
   }
   ares_node *in = new_int_node(g, ARES_OP_QCONCAT, n, n->nin, &s);
   ares_concat_params *p = &in->p.concat;
