@@ -10,8 +10,10 @@
  *  - Weights are int8 with zero point 0; conv weights [Cout][Cin/group][KH][KW], linear
  *    weights [N][K] (row n = output feature n).
  *  - Accumulators are int32; requantization of an accumulator `acc` for channel c:
- *        p = (int64)acc * mult[c]
+ *        p = (int64)acc * mult[c] + add[c]          (add == NULL: 0)
  *        y = clamp(zp + RHE(p, shift[c]), qmin, qmax)
+ *    add carries the layer's bias at the precision of the product (2^-shift of an output
+ *    LSB) instead of rounded to accumulator units.
  *    where RHE(p, s) = p / 2^s rounded to nearest, ties to even (s >= 1).
  *    With out_float set, the output is float: y = (float)acc * fscale[c] + fbias[c]
  *    (float32 multiply, then float32 add).
@@ -29,6 +31,7 @@ typedef struct {
   int32_t out_float;      /* 1: output is float32, see above */
   const float *fscale;    /* [n] */
   const float *fbias;     /* [n] */
+  const int64_t *add;     /* [n] or NULL: bias added to the product before rounding */
 } ares_rq;
 
 /* Round half to even of p / 2^s, s in 1..62. */

@@ -4,21 +4,9 @@
 
 #include "../ares_kernels.h"
 
-/* Same result as ares_rhe() in ares_kernels.h, which computes the remainder as
- * p - (q << s): a left shift of a negative q, undefined in C (UBSan aborts on it). Here
- * the remainder is the low s bits taken in unsigned arithmetic. p >> s on a negative p is
- * implementation-defined; GCC (and every compiler we target) shifts arithmetically. */
-static inline int32_t ares_rq_rhe(int64_t p, int s) {
-  const uint64_t half = (uint64_t)1 << (s - 1);
-  const uint64_t r = (uint64_t)p & ((half << 1) - 1); /* p - floor(p / 2^s) * 2^s */
-  int64_t q = p >> s;                                  /* floor */
-  q += (r > half) | ((r == half) & (int)(q & 1));
-  return (int32_t)q;
-}
-
 /* clamp(zp + RHE(p, s), qmin, qmax). zp is added in int64 so no int32 overflow. */
 static inline int8_t ares_rq_s8(int64_t p, int s, int32_t zp, int32_t qmin, int32_t qmax) {
-  return ares_sat((int64_t)zp + ares_rq_rhe(p, s), qmin, qmax);
+  return ares_sat((int64_t)zp + ares_rhe(p, s), qmin, qmax);
 }
 
 /* Store one accumulator of channel c (rq->n == 1: per-tensor) at y[i], int8 or float. */
@@ -28,8 +16,8 @@ static inline void ares_rq_store(const ares_rq *rq, void *y, int64_t i, int32_t 
     float p = (float)acc * rq->fscale[c]; /* float32 multiply, then float32 add */
     ((float *)y)[i] = p + rq->fbias[c];
   } else {
-    ((int8_t *)y)[i] = ares_rq_s8((int64_t)acc * rq->mult[c], rq->shift[c], rq->zp, rq->qmin,
-                                  rq->qmax);
+    int64_t p = (int64_t)acc * rq->mult[c] + (rq->add ? rq->add[c] : 0);
+    ((int8_t *)y)[i] = ares_rq_s8(p, rq->shift[c], rq->zp, rq->qmin, rq->qmax);
   }
 }
 

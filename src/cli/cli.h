@@ -21,6 +21,8 @@ typedef struct {
 int ares_cli_parse(int argc, char **argv, ares_cli_opts *o, const char *usage);
 /* Imports MODEL and runs the pass pipeline (with --dump-after). NULL after reporting. */
 ares_graph *ares_cli_load(const char *model, const char *dump_after, const char *dump_file);
+/* ares fidelity ZOO_DIR: prints the fidelity table (Markdown). Returns the exit status. */
+int ares_cli_fidelity(const char *zoo);
 /* ares run. Returns the exit status. */
 int ares_cli_run(const ares_cli_opts *o);
 

@@ -21,6 +21,7 @@ static const char *usage_main =
     "commands:\n"
     "  compile MODEL -o DIR     generate a C project for a target\n"
     "  run MODEL                compile, build, run and validate every layer bit for bit\n"
+    "  fidelity ZOO_DIR         table of output agreement with ONNX Runtime and Brevitas\n"
     "  passes                   list the compiler passes (names for --dump-after)\n"
     "  ops [--markdown]         list the supported operators\n"
     "  help [COMMAND]           show help for a command\n"
@@ -60,6 +61,11 @@ static const char *usage_run =
 static int help(const char *cmd) {
   if (cmd && strcmp(cmd, "compile") == 0) fputs(usage_compile, stdout);
   else if (cmd && strcmp(cmd, "run") == 0) fputs(usage_run, stdout);
+  else if (cmd && strcmp(cmd, "fidelity") == 0)
+    fputs("usage: ares fidelity ZOO_DIR\n\nFor every network directory in ZOO_DIR (model.onnx, model.qonnx.onnx, input.npy,\n"
+          "ort_output.npy, brevitas_output.npy) prints a Markdown table comparing ARES' integer\n"
+          "output with ONNX Runtime's and Brevitas': share of identical elements, max |delta| in\n"
+          "output LSBs, top-1 agreement. docs/FIDELITY.md is this table.\n", stdout);
   else if (cmd && strcmp(cmd, "passes") == 0) fputs("usage: ares passes\n\nLists the passes in pipeline order.\n", stdout);
   else if (cmd && strcmp(cmd, "ops") == 0)
     fputs("usage: ares ops [--markdown]\n\nLists the operators of the op registry; --markdown writes "
@@ -160,6 +166,10 @@ int main(int argc, char **argv) {
     return ares_cli_run(&o);
   }
   if (strcmp(cmd, "passes") == 0) return cmd_passes();
+  if (strcmp(cmd, "fidelity") == 0) {
+    if (argc != 3 || argv[2][0] == '-') return help("fidelity") ? 2 : (argc == 3 ? 0 : 2);
+    return ares_cli_fidelity(argv[2]);
+  }
   if (strcmp(cmd, "ops") == 0) return cmd_ops(argc - 2, argv + 2);
   fprintf(stderr, "ares: unknown command '%s'\n\n%s", cmd, usage_main);
   return 2;

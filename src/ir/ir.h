@@ -88,12 +88,13 @@ typedef struct {
 } ares_attr;
 
 /* Requantization of an int32 accumulator to an int8 output:
- *   y = clamp(zp + round_half_even(acc * mult[c] / 2^shift[c]), qmin, qmax)
+ *   y = clamp(zp + round_half_even((acc * mult[c] + add[c]) / 2^shift[c]), qmin, qmax)
  * or, when out_float is set, y = (float)acc * fscale[c] + fbias[c] (dequantized output). */
 typedef struct {
   int n;            /* channels (1 = per-tensor) */
   int32_t *mult;
   int8_t *shift;
+  int64_t *add;     /* NULL or [n]: the bias, in units of 2^-shift output LSBs */
   int32_t zp;
   int32_t qmin, qmax;
   int out_float;

@@ -118,35 +118,47 @@ static int read_bias(ares_graph *g, ares_node *n, int bias_id, int64_t cout, dou
   return 0;
 }
 
-/* Integer bias and requantization for a layer with accumulator scale acc_scale[c]. */
-static int make_requant(ares_graph *g, ares_node *n, ares_node *in, int64_t cout, const double *acc_scale,
-                        const double *bias, sink_info *s, int32_t **bias_int, ares_requant *rq) {
+/* Requantization for a layer with accumulator scale acc_scale[c] and real bias bias[c],
+ * with its range proof: the int32 accumulator bound sum_k |w[c][k]| * max|x - x_zp| must
+ * fit, and so must |acc * mult| + |add| in int64 (kept below 2^62). The bias goes into
+ * `add`, at 2^-shift of an output LSB, instead of being rounded to accumulator units. */
+static int make_requant(ares_graph *g, ares_node *n, const ares_tensor *x, const ares_tensor *w, int64_t cout,
+                        const double *acc_scale, const double *bias, sink_info *s, ares_requant *rq) {
   rq->n = (int)cout;
+  int64_t per = ares_tensor_numel(w) / cout;
+  int64_t xmax = llabs((int64_t)x->q.qmin - x->q.zp[0]);
+  if (llabs((int64_t)x->q.qmax - x->q.zp[0]) > xmax) xmax = llabs((int64_t)x->q.qmax - x->q.zp[0]);
   if (!s->t) {
     rq->out_float = 1;
     rq->fscale = ares_alloc(g, sizeof(float) * (size_t)cout);
     rq->fbias = ares_alloc(g, sizeof(float) * (size_t)cout);
-    for (int64_t c = 0; c < cout; c++) {
+  } else {
+    rq->mult = ares_alloc(g, sizeof(int32_t) * (size_t)cout);
+    rq->shift = ares_alloc(g, sizeof(int8_t) * (size_t)cout);
+    rq->add = ares_alloc(g, sizeof(int64_t) * (size_t)cout);
+    out_range(s, &rq->zp, &rq->qmin, &rq->qmax);
+  }
+  for (int64_t c = 0; c < cout; c++) {
+    int64_t bound = 0;
+    for (int64_t k = 0; k < per; k++) bound += llabs((int64_t)((const int8_t *)w->data)[c * per + k]) * xmax;
+    if (bound > INT32_MAX)
+      return ares_fail(n, "unsupported: the accumulator of channel %lld can reach %lld, beyond int32 (range proof failed)",
+                       (long long)c, (long long)bound);
+    if (rq->out_float) {
       rq->fscale[c] = (float)acc_scale[c];
       rq->fbias[c] = (float)bias[c];
+      continue;
     }
-    *bias_int = NULL;
-    return 0;
+    double r = acc_scale[c] / s->t->q.scale[0];
+    if (ares_quant_multiplier(r, &rq->mult[c], &rq->shift[c]) < 0)
+      return ares_fail(n, "unsupported: requantization factor %g is too large", r);
+    double add = ares_round_half_even(ldexp(bias[c] / s->t->q.scale[0], rq->shift[c]));
+    double total = (double)bound * fabs((double)rq->mult[c]) + fabs(add);
+    if (!(total < ldexp(1.0, 62)))
+      return ares_fail(n, "unsupported: bias of channel %lld is too large for the 64-bit requantization (range proof failed)",
+                       (long long)c);
+    rq->add[c] = (int64_t)add;
   }
-  *bias_int = ares_alloc(g, sizeof(int32_t) * (size_t)cout);
-  rq->mult = ares_alloc(g, sizeof(int32_t) * (size_t)cout);
-  rq->shift = ares_alloc(g, sizeof(int8_t) * (size_t)cout);
-  out_range(s, &rq->zp, &rq->qmin, &rq->qmax);
-  double s_out = s->t->q.scale[0];
-  for (int64_t c = 0; c < cout; c++) {
-    double b = ares_round_half_even(bias[c] / acc_scale[c]);
-    if (fabs(b) > 1073741824.0)
-      return ares_fail(n, "bias of channel %lld does not fit the int32 accumulator (%g)", (long long)c, b);
-    (*bias_int)[c] = (int32_t)b;
-    if (ares_quant_multiplier(acc_scale[c] / s_out, &rq->mult[c], &rq->shift[c]) < 0)
-      return ares_fail(n, "unsupported: requantization factor %g is too large", acc_scale[c] / s_out);
-  }
-  (void)in;
   return 0;
 }
 
@@ -186,7 +198,7 @@ static int lower_conv(ares_graph *g, ares_node *n) {
   in->in[0] = x->id;
   in->in[1] = w->id;
   ares_conv_params *p = &in->p.conv;
-  if (rc == 0) rc = make_requant(g, n, in, cout, acc_scale, bias, &s, &p->bias, &p->rq);
+  if (rc == 0) rc = make_requant(g, n, x, w, cout, acc_scale, bias, &s, &p->rq);
   free(acc_scale);
   free(bias);
   if (rc < 0) return -1;
@@ -247,7 +259,7 @@ static int lower_linear(ares_graph *g, ares_node *n) {
   ares_node *in = new_int_node(g, ARES_OP_QLINEAR, n, 2, &s);
   in->in[0] = x->id;
   in->in[1] = w->id;
-  if (rc == 0) rc = make_requant(g, n, in, cout, acc_scale, bias, &s, &in->p.linear.bias, &in->p.linear.rq);
+  if (rc == 0) rc = make_requant(g, n, x, w, cout, acc_scale, bias, &s, &in->p.linear.rq);
   free(acc_scale);
   free(bias);
   if (rc < 0) return -1;

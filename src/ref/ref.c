@@ -148,7 +148,7 @@ void ares_ref_requant(const ares_requant *rq, int64_t c, int64_t acc, void *y, i
     ((float *)y)[i] = prod + bias;
     return;
   }
-  int64_t p = acc * (int64_t)rq->mult[c];
+  int64_t p = acc * (int64_t)rq->mult[c] + (rq->add ? rq->add[c] : 0);
   int64_t v = (int64_t)rq->zp + ares_ref_rhe(p, rq->shift[c]);
   ((int8_t *)y)[i] = (int8_t)ares_ref_clamp(v, rq->qmin, rq->qmax);
 }

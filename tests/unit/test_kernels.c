@@ -12,7 +12,6 @@
 #include "check.h"
 #include "kernels/ares_rq_internal.h"
 
-int32_t unit_header_rhe(int64_t p, int s); /* rhe_header.c */
 
 /* ---- deterministic random numbers */
 
@@ -85,14 +84,13 @@ static void test_rhe_hand(void) {
       {(int64_t)INT32_MAX << 20, 20, INT32_MAX}, {(int64_t)INT32_MIN * 1048576, 20, INT32_MIN},
   };
   for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-    CHECK_EQ(ares_rq_rhe(t[i].p, t[i].s), t[i].want);
-    CHECK_EQ(unit_header_rhe(t[i].p, t[i].s), t[i].want);
+    CHECK_EQ(ares_rhe(t[i].p, t[i].s), t[i].want);
     CHECK_EQ(ref_rhe(t[i].p, t[i].s), t[i].want);
     CHECK_EQ(ref_rhe_div(t[i].p, t[i].s), t[i].want);
   }
 }
 
-/* ares_rq_rhe (the kernels'), ares_rhe (the header's) and both references agree. */
+/* ares_rhe (the header's, used by the kernels) and both references agree. */
 static void test_rhe_random(void) {
   long bad = 0;
   for (int i = 0; i < 400000; i++) {
@@ -108,10 +106,10 @@ static void test_rhe_random(void) {
       if (rnd64() & 1) p = -p;
     }
     int64_t r1 = ref_rhe(p, s), r2 = ref_rhe_div(p, s);
-    if (r1 != r2 || ares_rq_rhe(p, s) != r1 || unit_header_rhe(p, s) != r1) {
+    if (r1 != r2 || ares_rhe(p, s) != r1) {
       if (bad++ < 5)
-        fprintf(stderr, "rhe(%lld, %d): ld %lld div %lld kernel %d header %d\n", (long long)p, s,
-                (long long)r1, (long long)r2, ares_rq_rhe(p, s), unit_header_rhe(p, s));
+        fprintf(stderr, "rhe(%lld, %d): ld %lld div %lld kernel %d\n", (long long)p, s,
+                (long long)r1, (long long)r2, ares_rhe(p, s));
     }
   }
   CHECK_EQ(bad, 0);

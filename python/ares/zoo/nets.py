@@ -97,7 +97,7 @@ class MLP(nn.Module):
         self.fc3 = qnn.QuantLinear(32, 10, bias=True, bias_quant=Int32Bias)
 
     def forward(self, x):
-        x = self.inp(torch.flatten(x, 1))
+        x = torch.flatten(self.inp(x), 1)  # Flatten of a QuantTensor keeps its scale
         x = self.relu1(self.fc1(x))
         x = self.relu2(self.fc2(x))
         return self.fc3(x)
