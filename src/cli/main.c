@@ -125,6 +125,7 @@ static int cmd_passes(void) {
 }
 
 static int cmd_ops(int argc, char **argv) {
+  if (argc > 0 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) return help("ops");
   int md = argc > 0 && strcmp(argv[0], "--markdown") == 0;
   if (argc > 0 && !md) {
     fprintf(stderr, "ares: ops: unknown option '%s'\n", argv[0]);

@@ -214,6 +214,19 @@ void ares_tensor_set_i(ares_tensor *t, int64_t i, int64_t v) {
   }
 }
 
+ares_attr *ares_attr_add_floats(ares_graph *g, ares_node *n, const char *name, int count) {
+  ares_attr *na = ares_alloc(g, sizeof(ares_attr) * (size_t)(n->nattr + 1));
+  for (int i = 0; i < n->nattr; i++) na[i] = n->attr[i];
+  ares_attr *a = &na[n->nattr];
+  a->name = ares_strdup(g, name);
+  a->type = ARES_ATTR_FLOATS;
+  a->n = count;
+  a->floats = ares_alloc(g, sizeof(float) * (size_t)(count ? count : 1));
+  n->attr = na;
+  n->nattr++;
+  return a;
+}
+
 int ares_tensor_is_const(const ares_graph *g, int tid) {
   return tid >= 0 && tid < g->ntensors && g->tensors[tid]->data != NULL;
 }

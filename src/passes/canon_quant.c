@@ -288,7 +288,8 @@ static int const_scalar(ares_graph *g, ares_node *n, int k, double *v) {
  * Brevitas' TruncAvgPool exports it: x / scale is the window sum (scale = input scale /
  * window size), and the result is that sum divided by out_scale / scale = 2^t and rounded.
  * That is exactly the average requantized to out_scale, so Trunc becomes a canonical
- * quantizer with out_scale; the conditions that make this exact are checked here. */
+ * quantizer with out_scale; the conditions that make this exact are checked here and, for
+ * the window size, in lower-int. */
 static int canon_qonnx_trunc(ares_graph *g, ares_node *n) {
   double scale, zp, out_scale, out_bits;
   if (n->nin < 6 || const_scalar(g, n, 1, &scale) < 0 || const_scalar(g, n, 2, &zp) < 0 ||
@@ -303,19 +304,8 @@ static int canon_qonnx_trunc(ares_graph *g, ares_node *n) {
   if (!(scale > 0) || fabs(t - round(t)) > 1e-6)
     return ares_fail(n, "unsupported: Trunc whose output scale is not a power-of-two multiple of its input scale");
   ares_node *pool = ares_producer(g, n->in[0]);
-  if (!pool || pool->op != ARES_OP_AVGPOOL) return ares_fail(n, "unsupported: Trunc that does not follow an AveragePool");
-  int64_t k[2] = {1, 1}, pads[4] = {0, 0, 0, 0};
-  int nk = ares_attr_ints(pool, "kernel_shape", k, 2);
-  int np = ares_attr_ints(pool, "pads", pads, 4);
-  for (int i = 0; i < np; i++)
-    if (pads[i] && !ares_attr_int(pool, "count_include_pad", 0))
-      return ares_fail(n, "unsupported: Trunc after a padded AveragePool with count_include_pad=0");
-  ares_node *dq = ares_producer(g, pool->in[0]);
-  /* the pooled tensor's quantizer was canonicalized already (it comes first) */
-  ares_tensor *xin = dq && dq->op == ARES_OP_DEQUANTIZELINEAR ? g->tensors[dq->in[0]] : NULL;
-  double s_in = xin && xin->q.nscale == 1 ? xin->q.scale[0] : 0;
-  if (nk < 1 || !xin || fabs(scale * (double)(k[0] * (nk > 1 ? k[1] : 1)) / s_in - 1) > 1e-5)
-    return ares_fail(n, "unsupported: Trunc scale does not equal the pooled input's scale divided by the window size");
+  if (!pool || (pool->op != ARES_OP_AVGPOOL && pool->op != ARES_OP_GLOBALAVGPOOL))
+    return ares_fail(n, "unsupported: Trunc that does not follow an AveragePool or GlobalAveragePool");
   int32_t lo, hi;
   qrange((int)out_bits, (int)ares_attr_int(n, "signed", 1), (int)ares_attr_int(n, "narrow", 0), &lo, &hi);
   int out_id = n->out[0];
@@ -324,6 +314,8 @@ static int canon_qonnx_trunc(ares_graph *g, ares_node *n) {
   n->op = ARES_OP_QUANTIZELINEAR;
   n->nin = 1;
   n->out[0] = u->id;
+  /* lower-int checks it against the pool's window once shapes are known */
+  ares_attr_add_floats(g, n, "ares_trunc_scale", 1)->floats[0] = (float)scale;
   ares_node *ndq = ares_node_new(g, ARES_OP_DEQUANTIZELINEAR, n->name, 1, 1);
   ndq->in[0] = u->id;
   ndq->out[0] = out_id;

@@ -19,19 +19,6 @@ static int const_vec(ares_graph *g, ares_node *bn, int k, int64_t c, const float
   return 0;
 }
 
-static ares_attr *add_attr(ares_graph *g, ares_node *n, const char *name, int count) {
-  ares_attr *na = ares_alloc(g, sizeof(ares_attr) * (size_t)(n->nattr + 1));
-  for (int i = 0; i < n->nattr; i++) na[i] = n->attr[i];
-  ares_attr *a = &na[n->nattr];
-  a->name = ares_strdup(g, name);
-  a->type = ARES_ATTR_FLOATS;
-  a->n = count;
-  a->floats = ares_alloc(g, sizeof(float) * (size_t)count);
-  n->attr = na;
-  n->nattr++;
-  return a;
-}
-
 int ares_pass_fold_batchnorm(ares_graph *g) {
   for (int i = 0; i < g->nnodes; i++) {
     ares_node *bn = g->nodes[i];
@@ -58,13 +45,13 @@ int ares_pass_fold_batchnorm(ares_graph *g) {
         return ares_fail(bn, "unsupported: folding into a Conv whose bias is quantized");
       bias = b->data;
     }
-    ares_attr *as = add_attr(g, conv, "ares_bn_scale", (int)c);
-    ares_attr *ab = add_attr(g, conv, "ares_bn_bias", (int)c);
+    float *as = ares_attr_add_floats(g, conv, "ares_bn_scale", (int)c)->floats;
+    float *ab = ares_attr_add_floats(g, conv, "ares_bn_bias", (int)c)->floats;
     for (int64_t k = 0; k < c; k++) {
       double a = gamma[k] / sqrt((double)var[k] + eps);
       if (!isfinite(a) || a == 0) return ares_fail(bn, "channel %lld has a zero or non-finite scale", (long long)k);
-      as->floats[k] = (float)a;
-      ab->floats[k] = (float)(a * ((bias ? bias[k] : 0.0) - mean[k]) + beta[k]);
+      as[k] = (float)a;
+      ab[k] = (float)(a * ((bias ? bias[k] : 0.0) - mean[k]) + beta[k]);
     }
     if (conv->nin > 2) conv->in[2] = -1; /* the folded bias replaces it */
     bn->dead = 1;

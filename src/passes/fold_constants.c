@@ -3,6 +3,7 @@
  * ConstantOfShape, Concat, Reshape, Slice, Transpose, Cast) is evaluated. Both export back
  * ends produce these (the dynamo one keeps Constant nodes that the TorchScript one turns
  * into initializers). */
+#include <math.h>
 #include <string.h>
 
 #include "ir/diag.h"
@@ -89,6 +90,25 @@ static int eval_const_node(ares_graph *g, ares_node *n) {
     for (int64_t i = 0; i < numel; i++) {
       if (dt == ARES_DT_F32) ((float *)o->data)[i] = (float)ares_tensor_get_f(x, i);
       else ares_tensor_set_i(o, i, ares_tensor_get_i(x, i));
+    }
+    return 0;
+  }
+  case ARES_OP_LOG:
+  case ARES_OP_CEIL:
+  case ARES_OP_DIV: {
+    /* float32 arithmetic, as the ONNX operators define it */
+    ares_tensor *b = n->op == ARES_OP_DIV && n->nin > 1 && n->in[1] >= 0 ? g->tensors[n->in[1]] : NULL;
+    if (n->op == ARES_OP_DIV && (!b || (ares_tensor_numel(b) != 1 && ares_tensor_numel(b) != numel)))
+      return ares_fail(n, "unsupported: Div with broadcasting");
+    if (x->dtype != ARES_DT_F32 || (b && b->dtype != ARES_DT_F32)) return ares_fail(n, "unsupported: non-float operands");
+    ares_tensor *o = g->tensors[n->out[0]];
+    alloc_out(g, n, ARES_DT_F32, x->rank, x->dims);
+    for (int64_t i = 0; i < numel; i++) {
+      float v = ((float *)x->data)[i];
+      if (n->op == ARES_OP_LOG) v = logf(v);
+      else if (n->op == ARES_OP_CEIL) v = ceilf(v);
+      else v = v / ((float *)b->data)[ares_tensor_numel(b) == 1 ? 0 : i];
+      ((float *)o->data)[i] = v;
     }
     return 0;
   }

@@ -334,6 +334,11 @@ static int lower_avgpool(ares_graph *g, ares_node *n) {
     p->count_include_pad = (int)ares_attr_int(n, "count_include_pad", 0);
   }
   if ((int64_t)p->kh * p->kw > 65536) return ares_fail(n, "unsupported: pooling window of %d elements", p->kh * p->kw);
+  const float *trunc_scale = internal_floats(s.kill[s.nkill - 1], "ares_trunc_scale");
+  if (trunc_scale && fabs((double)trunc_scale[0] * p->kh * p->kw / x->q.scale[0] - 1) > 1e-5)
+    return ares_fail(n, "unsupported: the Trunc after this pool does not divide by the window size");
+  if (trunc_scale && !p->count_include_pad && (p->pad_t || p->pad_l || p->pad_b || p->pad_r))
+    return ares_fail(n, "unsupported: Trunc after a padded pool with count_include_pad=0 (border windows are smaller)");
   p->x_zp = x->q.zp[0];
   p->ncount = p->kh * p->kw;
   ares_requant *rq = &p->rq;

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The validation can fail: a corrupted weight or a corrupted kernel in a generated project
+# makes `ares run --project` exit 1 and name the first mismatching layer.
+set -u
+cd "$(dirname "$0")/.."
+. tests/lib.sh
+ARES=build/ares
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+model=tests/zoo/simplecnn/model.onnx
+
+$ARES compile $model -o "$tmp/good" 2>/dev/null
+t_expect "untouched project validates" 0 "" $ARES run $model --project "$tmp/good"
+
+# one weight of the second conv changes by one
+cp -r "$tmp/good" "$tmp/w"
+w=$(grep -o 'ares_w[0-9]*\[' "$tmp/w/network.c" | sed -n 2p | tr -d '[')
+awk -v w="$w" '$0 ~ "^const int8_t " w "\\[" {hit=1; print; next} hit==1 {sub(/^-?[0-9]+/, "&+1-1+1"); hit=2} {print}' \
+  "$tmp/w/weights.c" > "$tmp/w/weights.new" && mv "$tmp/w/weights.new" "$tmp/w/weights.c"
+t_expect "corrupted weight is caught" 1 "first mismatching layer: 3 '/conv2/Conv'" $ARES run $model --project "$tmp/w"
+
+# a kernel that floors instead of rounding
+cp -r "$tmp/good" "$tmp/k"
+sed -i 's|q += (r > half) \| ((r == half) \& (q \& 1));|q += 0; /* floor */|' "$tmp/k/runtime/ares_kernels.h"
+if grep -q "q += 0;" "$tmp/k/runtime/ares_kernels.h"; then
+  t_expect "corrupted kernel is caught" 1 "first mismatching layer" $ARES run $model --project "$tmp/k"
+else
+  t_fail "could not inject the kernel fault (ares_kernels.h changed?)"
+fi
+
+# a max pool that forgets its last window column
+cp -r "$tmp/good" "$tmp/p"
+sed -i 's/ares_maxpool_s8(\(.*\), &s);/{ ares_pool_shape s2 = s; s2.kw = s.kw - 1; ares_maxpool_s8(\1, \&s2); }/' "$tmp/p/network.c"
+t_expect "corrupted pool call is caught" 1 "first mismatching layer: 2 '/pool1/MaxPool'" $ARES run $model --project "$tmp/p"
+
+t_summary
