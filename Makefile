@@ -32,3 +32,18 @@ clean:
 	rm -rf $(BUILD)
 
 .PHONY: all clean
+
+# Generated documentation: the op table from the registry, the fidelity table from the zoo.
+docs: $(BUILD)/ares
+	$(BUILD)/ares ops --markdown > docs/SUPPORTED_OPERATIONS.md
+	@if [ ! -f tests/zoo/resnet18/model.qonnx.onnx ] && [ -x .venv/bin/python ]; then \
+	  cd python && ../.venv/bin/python -m ares.zoo resnet18 --dialect qonnx --quiet; fi
+	$(BUILD)/ares fidelity tests/zoo > docs/FIDELITY.md
+
+test:
+	bash scripts/test.sh
+
+demo:
+	bash scripts/demo.sh
+
+.PHONY: docs test demo
