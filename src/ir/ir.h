@@ -106,6 +106,20 @@ typedef struct {
 typedef struct {
   int kh, kw, sh, sw, dh, dw;
   int pad_t, pad_l, pad_b, pad_r;
+} ares_window;
+
+/* The window fields are reachable both as p->kh ... and as p->win. */
+#define ARES_WINDOW_FIELDS                  \
+  union {                                   \
+    ares_window win;                        \
+    struct {                                \
+      int kh, kw, sh, sw, dh, dw;           \
+      int pad_t, pad_l, pad_b, pad_r;       \
+    };                                      \
+  }
+
+typedef struct {
+  ARES_WINDOW_FIELDS;
   int group;
   int x_zp;
   int32_t *bias;    /* [Cout], in accumulator units */
@@ -119,8 +133,7 @@ typedef struct {
 } ares_linear_params;
 
 typedef struct {
-  int kh, kw, sh, sw, dh, dw;
-  int pad_t, pad_l, pad_b, pad_r;
+  ARES_WINDOW_FIELDS;
   int x_zp;
   int count_include_pad;
   int ncount;       /* avgpool: rq tables indexed by (window element count - 1) */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ir/diag.h"
+#include "onnx_attrs.h"
 #include "passes.h"
 
 static int fold_constant_node(ares_graph *g, ares_node *n) {
@@ -157,25 +158,9 @@ static int eval_const_node(ares_graph *g, ares_node *n) {
   }
   case ARES_OP_RESHAPE: {
     if (n->nin < 2 || n->in[1] < 0) return ares_fail(n, "needs a shape input");
-    int64_t ns = ares_tensor_numel(g->tensors[n->in[1]]), dims[ARES_MAX_DIMS], known = 1;
-    int neg = -1;
-    if (ns > ARES_MAX_DIMS) return ares_fail(n, "shape of rank %lld", (long long)ns);
-    for (int64_t i = 0; i < ns; i++) {
-      dims[i] = const_i(g, n->in[1], i);
-      if (dims[i] == 0) dims[i] = i < x->rank ? x->dims[i] : 1;
-      if (dims[i] == -1) {
-        if (neg >= 0) return ares_fail(n, "two -1 dimensions");
-        neg = (int)i;
-      } else if (dims[i] < 0) {
-        return ares_fail(n, "invalid dimension %lld", (long long)dims[i]);
-      } else {
-        known *= dims[i];
-      }
-    }
-    if (neg >= 0) dims[neg] = known ? numel / known : 0;
-    int64_t check = 1;
-    for (int64_t i = 0; i < ns; i++) check *= dims[i];
-    if (check != numel) return ares_fail(n, "cannot reshape %lld elements", (long long)numel);
+    int64_t dims[ARES_MAX_DIMS];
+    int ns = ares_reshape_dims(n, x, g->tensors[n->in[1]], dims);
+    if (ns < 0) return -1;
     void *o = alloc_out(g, n, x->dtype, (int)ns, dims);
     memcpy(o, x->data, (size_t)numel * esz);
     return 0;

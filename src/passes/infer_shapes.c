@@ -133,30 +133,9 @@ static int infer_node(ares_graph *g, ares_node *n) {
   case ARES_OP_RESHAPE: {
     if (need_inputs(n, 2) < 0) return -1;
     if (!ares_tensor_is_const(g, n->in[1])) return ares_fail(n, "unsupported: shape is not a constant");
-    ares_tensor *s = in_t(g, n, 1);
-    int64_t ns = ares_tensor_numel(s), known = 1;
-    int neg = -1;
-    if (ns > ARES_MAX_DIMS) return ares_fail(n, "shape of rank %lld", (long long)ns);
-    for (int64_t i = 0; i < ns; i++) {
-      dims[i] = ares_tensor_get_i(s, i);
-      if (dims[i] == 0 && !ares_attr_int(n, "allowzero", 0)) dims[i] = i < x->rank ? x->dims[i] : 0;
-      if (dims[i] == -1) {
-        if (neg >= 0) return ares_fail(n, "two -1 dimensions");
-        neg = (int)i;
-      } else if (dims[i] < 0) {
-        return ares_fail(n, "invalid dimension %lld", (long long)dims[i]);
-      } else {
-        known *= dims[i];
-      }
-    }
-    int64_t numel = ares_tensor_numel(x);
-    if (neg >= 0) {
-      if (known == 0 || numel % known) return ares_fail(n, "cannot infer the -1 dimension");
-      dims[neg] = numel / known;
-      known *= dims[neg];
-    }
-    if (known != numel) return ares_fail(n, "cannot reshape %lld elements into the requested shape", (long long)numel);
-    rank = (int)ns;
+    int ns = ares_reshape_dims(n, x, in_t(g, n, 1), dims);
+    if (ns < 0) return -1;
+    rank = ns;
     dt = x->dtype;
     break;
   }

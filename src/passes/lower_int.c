@@ -202,17 +202,7 @@ static int lower_conv(ares_graph *g, ares_node *n) {
   free(acc_scale);
   free(bias);
   if (rc < 0) return -1;
-  int a = sp.nsp == 2 ? 0 : 1;
-  p->kh = a ? 1 : sp.k[0];
-  p->sh = a ? 1 : sp.s[0];
-  p->dh = a ? 1 : sp.d[0];
-  p->pad_t = a ? 0 : sp.pb[0];
-  p->pad_b = a ? 0 : sp.pe[0];
-  p->kw = sp.k[1 - a];
-  p->sw = sp.s[1 - a];
-  p->dw = sp.d[1 - a];
-  p->pad_l = sp.pb[1 - a];
-  p->pad_r = sp.pe[1 - a];
+  ares_spatial_window(&sp, &p->win);
   p->group = (int)ares_attr_int(n, "group", 1);
   p->x_zp = x->q.zp[0];
   in->macs = ares_tensor_numel(y) * w->dims[1] * p->kh * p->kw;
@@ -320,17 +310,7 @@ static int lower_avgpool(ares_graph *g, ares_node *n) {
   } else {
     ares_spatial sp;
     if (ares_spatial_read(n, x, NULL, &sp) < 0) return -1;
-    int a = sp.nsp == 2 ? 0 : 1;
-    p->kh = a ? 1 : sp.k[0];
-    p->sh = a ? 1 : sp.s[0];
-    p->dh = a ? 1 : sp.d[0];
-    p->pad_t = a ? 0 : sp.pb[0];
-    p->pad_b = a ? 0 : sp.pe[0];
-    p->kw = sp.k[1 - a];
-    p->sw = sp.s[1 - a];
-    p->dw = sp.d[1 - a];
-    p->pad_l = sp.pb[1 - a];
-    p->pad_r = sp.pe[1 - a];
+    ares_spatial_window(&sp, &p->win);
     p->count_include_pad = (int)ares_attr_int(n, "count_include_pad", 0);
   }
   if ((int64_t)p->kh * p->kw > 65536) return ares_fail(n, "unsupported: pooling window of %d elements", p->kh * p->kw);

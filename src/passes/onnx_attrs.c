@@ -53,6 +53,45 @@ int ares_spatial_read(const ares_node *n, const ares_tensor *x, const ares_tenso
   return 0;
 }
 
+int ares_reshape_dims(const ares_node *n, const ares_tensor *x, const ares_tensor *s, int64_t *dims) {
+  int64_t ns = ares_tensor_numel(s), known = 1, numel = ares_tensor_numel(x);
+  int neg = -1;
+  if (ns > ARES_MAX_DIMS) return ares_fail(n, "shape of rank %lld", (long long)ns);
+  for (int64_t i = 0; i < ns; i++) {
+    dims[i] = ares_tensor_get_i(s, i);
+    if (dims[i] == 0 && !ares_attr_int(n, "allowzero", 0)) dims[i] = i < x->rank ? x->dims[i] : 0;
+    if (dims[i] == -1) {
+      if (neg >= 0) return ares_fail(n, "two -1 dimensions");
+      neg = (int)i;
+    } else if (dims[i] < 0) {
+      return ares_fail(n, "invalid dimension %lld", (long long)dims[i]);
+    } else {
+      known *= dims[i];
+    }
+  }
+  if (neg >= 0) {
+    if (known == 0 || numel % known) return ares_fail(n, "cannot infer the -1 dimension");
+    dims[neg] = numel / known;
+    known *= dims[neg];
+  }
+  if (known != numel) return ares_fail(n, "cannot reshape %lld elements into the requested shape", (long long)numel);
+  return (int)ns;
+}
+
+void ares_spatial_window(const ares_spatial *sp, ares_window *w) {
+  int a = sp->nsp == 2 ? 0 : 1;
+  w->kh = a ? 1 : sp->k[0];
+  w->sh = a ? 1 : sp->s[0];
+  w->dh = a ? 1 : sp->d[0];
+  w->pad_t = a ? 0 : sp->pb[0];
+  w->pad_b = a ? 0 : sp->pe[0];
+  w->kw = sp->k[1 - a];
+  w->sw = sp->s[1 - a];
+  w->dw = sp->d[1 - a];
+  w->pad_l = sp->pb[1 - a];
+  w->pad_r = sp->pe[1 - a];
+}
+
 int64_t ares_spatial_out(const ares_spatial *sp, int i, int64_t len) {
   int64_t span = (int64_t)(sp->k[i] - 1) * sp->d[i] + 1;
   int64_t room = len + sp->pb[i] + sp->pe[i] - span;

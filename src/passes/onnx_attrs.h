@@ -18,4 +18,11 @@ int ares_spatial_read(const ares_node *n, const ares_tensor *x, const ares_tenso
 /* Output length of spatial dim i for input length len. */
 int64_t ares_spatial_out(const ares_spatial *sp, int i, int64_t len);
 
+/* ONNX Reshape: the output dims for input x and the constant shape tensor s (0 copies
+ * the input dim unless allowzero, one -1 is inferred). Returns the rank or -1 (reported). */
+int ares_reshape_dims(const ares_node *n, const ares_tensor *x, const ares_tensor *s, int64_t *dims);
+
+/* The 2-D window of a 1-D or 2-D spatial op (1-D: H = 1, the single dim is W). */
+void ares_spatial_window(const ares_spatial *sp, ares_window *w);
+
 #endif

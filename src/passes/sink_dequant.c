@@ -61,17 +61,7 @@ static int int_params(ares_graph *g, ares_node *n, ares_node *in, const ares_ten
     ares_spatial sp;
     if (ares_spatial_read(n, x, NULL, &sp) < 0) return -1;
     ares_pool_params *p = &in->p.pool;
-    int a = sp.nsp == 2 ? 0 : 1; /* 1-D: the single spatial dim is W */
-    p->kh = a ? 1 : sp.k[0];
-    p->sh = a ? 1 : sp.s[0];
-    p->dh = a ? 1 : sp.d[0];
-    p->pad_t = a ? 0 : sp.pb[0];
-    p->pad_b = a ? 0 : sp.pe[0];
-    p->kw = sp.k[1 - a];
-    p->sw = sp.s[1 - a];
-    p->dw = sp.d[1 - a];
-    p->pad_l = sp.pb[1 - a];
-    p->pad_r = sp.pe[1 - a];
+    ares_spatial_window(&sp, &p->win);
     p->x_zp = x->q.zp[0];
     return 0;
   }
