@@ -35,12 +35,12 @@ typedef struct {
 } ares_rq;
 
 /* Round half to even of p / 2^s, s in 1..62. */
-static inline int32_t ares_rhe(int64_t p, int s) {
+static inline int64_t ares_rhe(int64_t p, int s) {
   int64_t half = (int64_t)1 << (s - 1);
   int64_t q = p >> s;                         /* floor */
   int64_t r = (int64_t)((uint64_t)p & (((uint64_t)1 << s) - 1)); /* 0 <= r < 2^s */
   q += (r > half) | ((r == half) & (q & 1));
-  return (int32_t)q;
+  return q;
 }
 
 static inline int8_t ares_sat(int64_t v, int32_t lo, int32_t hi) {

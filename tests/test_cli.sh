@@ -31,7 +31,11 @@ truncated.onnx|not a valid ONNX model
 unsupported_op.onnx|node 'upsample0' (ConvTranspose): unsupported: operator ConvTranspose
 float_conv.onnx|node 'float_conv' (Conv): unsupported: input 'x' is not quantized
 missing_input.onnx|node 'orphan' (Relu): input 'nowhere' is not produced
+clip_unrepresentable.onnx|node 'clip' (Clip): unsupported: Clip bound -0.55 is not representable
 LIST
+
+# small hand-made models that must validate
+t_expect "Clip on a dequantized activation" 0 "" $ARES run tests/models/clip_activation.onnx --input tests/models/clip_activation.input.npy
 
 # compile into an existing non-empty directory is refused and leaves it alone
 mkdir -p "$tmp/full" && touch "$tmp/full/keep"

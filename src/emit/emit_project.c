@@ -2,6 +2,7 @@
  * arena), weights.c, main.c (reads .npy inputs, writes .npy outputs and, on request,
  * every layer's output), a Makefile, and a copy of the runtime. */
 #define _XOPEN_SOURCE 700
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <inttypes.h>
@@ -298,7 +299,13 @@ int ares_emit_project(ares_graph *g, const char *target, const char *dir) {
   struct stat st;
   if (stat(dir, &st) == 0) {
     if (!S_ISDIR(st.st_mode)) return ares_fail(NULL, "'%s' exists and is not a directory", dir);
-    if (rmdir(dir) != 0) return ares_fail(NULL, "output directory '%s' exists and is not empty", dir);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int empty = d != NULL;
+    while (d && (e = readdir(d)))
+      if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) empty = 0;
+    if (d) closedir(d);
+    if (!empty) return ares_fail(NULL, "output directory '%s' exists and is not empty", dir);
   }
   char tmp[4096];
   snprintf(tmp, sizeof tmp, "%s.ares-tmp-%ld", dir, (long)getpid());

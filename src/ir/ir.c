@@ -315,6 +315,51 @@ static void dump_tensor_ref(const ares_graph *g, int tid, FILE *f) {
   if (t->data) fprintf(f, "=const");
 }
 
+static void dump_rq(const ares_requant *rq, FILE *f) {
+  if (rq->out_float) {
+    fprintf(f, " out=float fscale[0]=%g", rq->fscale[0]);
+    return;
+  }
+  fprintf(f, " rq[%d]: mult[0]=%d shift[0]=%d", rq->n, rq->mult[0], rq->shift[0]);
+  if (rq->add) fprintf(f, " add[0]=%lld", (long long)rq->add[0]);
+  fprintf(f, " zp=%d clamp=%d..%d", rq->zp, rq->qmin, rq->qmax);
+}
+
+static void dump_window(const ares_window *w, FILE *f) {
+  fprintf(f, " k=%dx%d s=%dx%d d=%dx%d pads=%d,%d,%d,%d", w->kh, w->kw, w->sh, w->sw, w->dh, w->dw, w->pad_t, w->pad_l,
+          w->pad_b, w->pad_r);
+}
+
+/* The parameters of an integer op, one line's worth. */
+static void dump_params(const ares_node *n, FILE *f) {
+  switch (n->op) {
+  case ARES_OP_QUANTIZE:
+  case ARES_OP_DEQUANTIZE: fprintf(f, " scale=%.9g zp=%d", n->p.qdq.scale, n->p.qdq.zp); break;
+  case ARES_OP_QCONV:
+    dump_window(&n->p.conv.win, f);
+    fprintf(f, " group=%d x_zp=%d", n->p.conv.group, n->p.conv.x_zp);
+    dump_rq(&n->p.conv.rq, f);
+    break;
+  case ARES_OP_QLINEAR:
+    fprintf(f, " x_zp=%d", n->p.linear.x_zp);
+    dump_rq(&n->p.linear.rq, f);
+    break;
+  case ARES_OP_QMAXPOOL:
+  case ARES_OP_QAVGPOOL:
+    dump_window(&n->p.pool.win, f);
+    if (n->op == ARES_OP_QAVGPOOL) dump_rq(&n->p.pool.rq, f);
+    break;
+  case ARES_OP_QADD:
+  case ARES_OP_QREQUANT:
+    fprintf(f, " mult=%d,%d shift=%d zp_in=%d,%d zp=%d clamp=%d..%d", n->p.elt.mult[0], n->p.elt.mult[1], n->p.elt.shift,
+            n->p.elt.zp_in[0], n->p.elt.zp_in[1], n->p.elt.zp, n->p.elt.qmin, n->p.elt.qmax);
+    break;
+  case ARES_OP_QCONCAT: fprintf(f, " axis=%d", n->p.concat.axis); break;
+  case ARES_OP_QPAD: fprintf(f, " value=%d", n->p.pad.value); break;
+  default: break;
+  }
+}
+
 void ares_graph_dump(const ares_graph *g, FILE *f) {
   fprintf(f, "graph %s (opset %lld)\n", g->name ? g->name : "", (long long)g->opset);
   fprintf(f, "  inputs:");
@@ -328,8 +373,10 @@ void ares_graph_dump(const ares_graph *g, FILE *f) {
     dump_tensor_ref(g, g->outputs[i], f);
   }
   fputc('\n', f);
-  for (int i = 0; i < g->nnodes; i++) {
-    const ares_node *n = g->nodes[i];
+  /* schedule order when there is one (a cycle is dumped in file order) */
+  int *order = NULL, cnt = ares_graph_topo((ares_graph *)g, &order);
+  for (int s = 0; s < (cnt < 0 ? g->nnodes : cnt); s++) {
+    const ares_node *n = g->nodes[cnt < 0 ? s : order[s]];
     if (n->dead) continue;
     fprintf(f, "  ");
     for (int k = 0; k < n->nout; k++) {
@@ -360,9 +407,11 @@ void ares_graph_dump(const ares_graph *g, FILE *f) {
       case ARES_ATTR_TENSOR: fprintf(f, "%%%d", a->tensor); break;
       }
     }
+    if (ares_op_get(n->op)->kind == ARES_KIND_INT) dump_params(n, f);
     if (n->macs) fprintf(f, "  ; macs=%lld", (long long)n->macs);
     fprintf(f, "  ; %s\n", n->name);
   }
+  free(order);
 }
 
 /* --- navigation ---------------------------------------------------------------------- */

@@ -94,7 +94,7 @@ typedef struct {
   int n;            /* channels (1 = per-tensor) */
   int32_t *mult;
   int8_t *shift;
-  int64_t *add;     /* NULL or [n]: the bias, in units of 2^-shift output LSBs */
+  int64_t *add;     /* NULL or [n]: bias remainder below one accumulator unit, in 2^-shift output LSBs */
   int32_t zp;
   int32_t qmin, qmax;
   int out_float;

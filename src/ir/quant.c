@@ -14,7 +14,7 @@ double ares_round_half_even(double x) {
 
 int ares_quant_multiplier(double r, int32_t *mult, int8_t *shift) {
   if (r == 0 || fabs(r) < ldexp(1.0, -40)) {
-    /* |acc| < 2^31, so |acc * r| < 2^-9: every output is the zero point. */
+    /* |acc| < 2^31, so |acc * r| < 2^-9: the accumulator's contribution rounds away. */
     *mult = 0;
     *shift = 1;
     return 0;

@@ -89,12 +89,12 @@ static void qrange(int bits, int is_signed, int narrow, int32_t *lo, int32_t *hi
 static int64_t quantize_value(float x, float scale, int32_t zp, const char *mode, int32_t lo, int32_t hi) {
   float v = x / scale + (float)zp;
   double r;
-  if (strcmp(mode, "ROUND") == 0 || strcmp(mode, "HALF_EVEN") == 0) r = ares_round_half_even(v);
-  else if (strcmp(mode, "FLOOR") == 0) r = floor(v);
-  else if (strcmp(mode, "CEIL") == 0) r = ceil(v);
-  else if (strcmp(mode, "HALF_UP") == 0) r = floor((double)v + 0.5);
-  else if (strcmp(mode, "HALF_DOWN") == 0) r = ceil((double)v - 0.5);
-  else if (strcmp(mode, "UP") == 0) r = v < 0 ? floor(v) : ceil(v);
+  if (strcasecmp(mode, "ROUND") == 0 || strcasecmp(mode, "HALF_EVEN") == 0) r = ares_round_half_even(v);
+  else if (strcasecmp(mode, "FLOOR") == 0) r = floor(v);
+  else if (strcasecmp(mode, "CEIL") == 0) r = ceil(v);
+  else if (strcasecmp(mode, "HALF_UP") == 0) r = floor((double)v + 0.5);
+  else if (strcasecmp(mode, "HALF_DOWN") == 0) r = ceil((double)v - 0.5);
+  else if (strcasecmp(mode, "UP") == 0) r = v < 0 ? floor(v) : ceil(v);
   else r = trunc(v); /* DOWN: toward zero */
   if (r < lo) r = lo;
   if (r > hi) r = hi;
@@ -104,7 +104,7 @@ static int64_t quantize_value(float x, float scale, int32_t zp, const char *mode
 static int known_mode(const char *m) {
   static const char *modes[] = {"ROUND", "HALF_EVEN", "FLOOR", "CEIL", "HALF_UP", "HALF_DOWN", "UP", "DOWN"};
   for (size_t i = 0; i < sizeof modes / sizeof *modes; i++)
-    if (strcmp(m, modes[i]) == 0) return 1;
+    if (strcasecmp(m, modes[i]) == 0) return 1;
   return 0;
 }
 
@@ -260,7 +260,7 @@ static int canon_qonnx_quant(ares_graph *g, ares_node *n) {
     return make_qconst(g, n, x, ns, axis, scale, zp, lo, hi, mode);
   }
   if (ns != 1) return ares_fail(n, "unsupported: per-channel quantization of an activation");
-  if (strcmp(mode, "ROUND") != 0 && strcmp(mode, "HALF_EVEN") != 0)
+  if (strcasecmp(mode, "ROUND") != 0 && strcasecmp(mode, "HALF_EVEN") != 0)
     return ares_fail(n, "unsupported: rounding_mode %s on an activation (ROUND only)", mode);
   if (bits > 8) return ares_fail(n, "unsupported: %d-bit activation (8 bits at most)", bits);
   /* split into canonical Q -> T -> DQ */
@@ -355,8 +355,11 @@ int ares_pass_canon_quant(ares_graph *g) {
     int32_t *zp;
     if (read_scale_zp(g, n, n->in[1], n->nin > 2 ? n->in[2] : -1, &scale, &zp) != 1)
       return ares_fail(n, "unsupported: per-axis dequantization of an activation");
-    int shift = t->q.zp[0] - zp[0];
-    if (scale[0] != t->q.scale[0] || (shift != 0 && shift != -128))
+    /* set_activation_quant moved an unsigned range reaching past 127 into int8 (which
+     * makes it start below 0); the DQ's zero point is in ONNX's type */
+    int u8 = n->nin <= 2 || n->in[2] < 0 || g->tensors[n->in[2]]->dtype == ARES_DT_U8;
+    int moved = u8 && t->q.qmin < 0;
+    if (scale[0] != t->q.scale[0] || t->q.zp[0] != zp[0] - (moved ? 128 : 0))
       return ares_fail(n, "unsupported: DequantizeLinear parameters differ from its QuantizeLinear's");
     n->nin = 1;
   }

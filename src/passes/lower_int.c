@@ -118,12 +118,15 @@ static int read_bias(ares_graph *g, ares_node *n, int bias_id, int64_t cout, dou
   return 0;
 }
 
-/* Requantization for a layer with accumulator scale acc_scale[c] and real bias bias[c],
- * with its range proof: the int32 accumulator bound sum_k |w[c][k]| * max|x - x_zp| must
- * fit, and so must |acc * mult| + |add| in int64 (kept below 2^62). The bias goes into
- * `add`, at 2^-shift of an output LSB, instead of being rounded to accumulator units. */
+/* Bias and requantization for a layer with accumulator scale acc_scale[c] and real bias
+ * bias[c]. The bias is split: its part in whole accumulator units starts the int32
+ * accumulator (exact for Brevitas' Int32Bias), and the remainder goes into `add`, at
+ * 2^-shift of an output LSB, so a float bias is not rounded to accumulator units. Range
+ * proof: the accumulator bound sum_k |w[c][k]| * max|x - x_zp| + |bias| must fit int32, and
+ * |acc * mult| + |add| must stay below 2^62. */
 static int make_requant(ares_graph *g, ares_node *n, const ares_tensor *x, const ares_tensor *w, int64_t cout,
-                        const double *acc_scale, const double *bias, sink_info *s, ares_requant *rq) {
+                        const double *acc_scale, const double *bias, sink_info *s, int32_t **bias_int,
+                        ares_requant *rq) {
   rq->n = (int)cout;
   int64_t per = ares_tensor_numel(w) / cout;
   int64_t xmax = llabs((int64_t)x->q.qmin - x->q.zp[0]);
@@ -136,8 +139,10 @@ static int make_requant(ares_graph *g, ares_node *n, const ares_tensor *x, const
     rq->mult = ares_alloc(g, sizeof(int32_t) * (size_t)cout);
     rq->shift = ares_alloc(g, sizeof(int8_t) * (size_t)cout);
     rq->add = ares_alloc(g, sizeof(int64_t) * (size_t)cout);
+    *bias_int = ares_alloc(g, sizeof(int32_t) * (size_t)cout);
     out_range(s, &rq->zp, &rq->qmin, &rq->qmax);
   }
+  int any_add = 0;
   for (int64_t c = 0; c < cout; c++) {
     int64_t bound = 0;
     for (int64_t k = 0; k < per; k++) bound += llabs((int64_t)((const int8_t *)w->data)[c * per + k]) * xmax;
@@ -152,13 +157,19 @@ static int make_requant(ares_graph *g, ares_node *n, const ares_tensor *x, const
     double r = acc_scale[c] / s->t->q.scale[0];
     if (ares_quant_multiplier(r, &rq->mult[c], &rq->shift[c]) < 0)
       return ares_fail(n, "unsupported: requantization factor %g is too large", r);
-    double add = ares_round_half_even(ldexp(bias[c] / s->t->q.scale[0], rq->shift[c]));
-    double total = (double)bound * fabs((double)rq->mult[c]) + fabs(add);
-    if (!(total < ldexp(1.0, 62)))
-      return ares_fail(n, "unsupported: bias of channel %lld is too large for the 64-bit requantization (range proof failed)",
+    double b = ares_round_half_even(bias[c] / acc_scale[c]);
+    if (fabs(b) + (double)bound > INT32_MAX)
+      return ares_fail(n, "unsupported: the accumulator of channel %lld with its bias can leave int32 (range proof failed)",
                        (long long)c);
+    (*bias_int)[c] = (int32_t)b;
+    double add = ares_round_half_even(ldexp((bias[c] - b * acc_scale[c]) / s->t->q.scale[0], rq->shift[c]));
+    double total = ((double)bound + fabs(b)) * fabs((double)rq->mult[c]) + fabs(add);
+    if (!(total < ldexp(1.0, 62)))
+      return ares_fail(n, "unsupported: channel %lld does not fit the 64-bit requantization (range proof failed)", (long long)c);
     rq->add[c] = (int64_t)add;
+    any_add |= rq->add[c] != 0;
   }
+  if (!any_add) rq->add = NULL; /* an exact integer bias needs no remainder */
   return 0;
 }
 
@@ -198,7 +209,7 @@ static int lower_conv(ares_graph *g, ares_node *n) {
   in->in[0] = x->id;
   in->in[1] = w->id;
   ares_conv_params *p = &in->p.conv;
-  if (rc == 0) rc = make_requant(g, n, x, w, cout, acc_scale, bias, &s, &p->rq);
+  if (rc == 0) rc = make_requant(g, n, x, w, cout, acc_scale, bias, &s, &p->bias, &p->rq);
   free(acc_scale);
   free(bias);
   if (rc < 0) return -1;
@@ -249,7 +260,7 @@ static int lower_linear(ares_graph *g, ares_node *n) {
   ares_node *in = new_int_node(g, ARES_OP_QLINEAR, n, 2, &s);
   in->in[0] = x->id;
   in->in[1] = w->id;
-  if (rc == 0) rc = make_requant(g, n, x, w, cout, acc_scale, bias, &s, &in->p.linear.rq);
+  if (rc == 0) rc = make_requant(g, n, x, w, cout, acc_scale, bias, &s, &in->p.linear.bias, &in->p.linear.rq);
   free(acc_scale);
   free(bias);
   if (rc < 0) return -1;
@@ -326,9 +337,18 @@ static int lower_avgpool(ares_graph *g, ares_node *n) {
   rq->mult = ares_alloc(g, sizeof(int32_t) * (size_t)rq->n);
   rq->shift = ares_alloc(g, sizeof(int8_t) * (size_t)rq->n);
   out_range(&s, &rq->zp, &rq->qmin, &rq->qmax);
-  for (int c = 1; c <= rq->n; c++)
-    if (ares_quant_multiplier((double)x->q.scale[0] / ((double)c * s.t->q.scale[0]), &rq->mult[c - 1], &rq->shift[c - 1]) < 0)
+  for (int c = 1; c <= rq->n; c++) {
+    if (trunc_scale) {
+      /* Trunc divides the window sum by exactly 2^t: no rounding in the multiplier */
+      int t = (int)lround(log2((double)s.t->q.scale[0] / trunc_scale[0]));
+      if (t < 0 || t > 32) return ares_fail(n, "unsupported: Trunc by 2^%d", t);
+      rq->mult[c - 1] = 1 << 30;
+      rq->shift[c - 1] = (int8_t)(30 + t);
+    } else if (ares_quant_multiplier((double)x->q.scale[0] / ((double)c * s.t->q.scale[0]), &rq->mult[c - 1],
+                                     &rq->shift[c - 1]) < 0) {
       return ares_fail(n, "unsupported: requantization factor too large");
+    }
+  }
   in->macs = ares_tensor_numel(g->tensors[s.out_id]) * p->kh * p->kw;
   finish(n, &s);
   return 0;

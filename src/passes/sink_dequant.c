@@ -71,6 +71,33 @@ static int int_params(ares_graph *g, ares_node *n, ares_node *in, const ares_ten
   (void)y;
 }
 
+/* Narrows q's integer range to a float Clip's bounds, which must lie on q's grid (up to
+ * float32 rounding) or outside its range: otherwise the clipped values would not be
+ * representable. */
+static int clip_range(ares_graph *g, ares_node *n, ares_quant *q) {
+  for (int k = 1; k < 3; k++) {
+    double b;
+    if (k < n->nin && n->in[k] >= 0) {
+      if (!ares_tensor_is_const(g, n->in[k])) return ares_fail(n, "unsupported: non-constant Clip bound");
+      b = ares_tensor_get_f(g->tensors[n->in[k]], 0);
+    } else if (ares_attr_find(n, k == 1 ? "min" : "max")) {
+      b = ares_attr_float(n, k == 1 ? "min" : "max", 0); /* opset < 11 */
+    } else {
+      continue;
+    }
+    double v = b / q->scale[0] + q->zp[0];
+    if (v <= q->qmin - 1 || v >= q->qmax + 1) continue; /* outside the range: no effect */
+    /* on the grid up to float32 rounding of the bound and the scale */
+    if (fabs(v - ares_round_half_even(v)) > 1e-4)
+      return ares_fail(n, "unsupported: Clip bound %g is not representable at scale %g (quantize after the Clip)", b,
+                       q->scale[0]);
+    v = ares_round_half_even(v);
+    if (k == 1 && v > q->qmin) q->qmin = (int32_t)v;
+    if (k == 2 && v < q->qmax) q->qmax = (int32_t)v;
+  }
+  return 0;
+}
+
 /* op(DQ(t)) -> DQ(op_int(t)) for ops that commute with dequantization. */
 static int sink_through(ares_graph *g, ares_node *n) {
   ares_node *dq = dq_of(g, n->in[0]);
@@ -78,7 +105,8 @@ static int sink_through(ares_graph *g, ares_node *n) {
   ares_tensor *t = g->tensors[dq->in[0]], *y = g->tensors[n->out[0]];
   ares_op iop;
   switch (n->op) {
-  case ARES_OP_RELU: iop = ARES_OP_QREQUANT; break;
+  case ARES_OP_RELU:
+  case ARES_OP_CLIP: iop = ARES_OP_QREQUANT; break;
   case ARES_OP_MAXPOOL: iop = ARES_OP_QMAXPOOL; break;
   case ARES_OP_PAD: iop = ARES_OP_QPAD; break;
   case ARES_OP_TRANSPOSE: iop = ARES_OP_QTRANSPOSE; break;
@@ -90,8 +118,9 @@ static int sink_through(ares_graph *g, ares_node *n) {
   in->out[0] = ti->id;
   if (int_params(g, n, in, t, y) < 0) return -1;
   if (iop == ARES_OP_QREQUANT) {
-    /* Relu on a quantized tensor: a clamp at the zero point, scale unchanged */
-    if (ti->q.qmin < ti->q.zp[0]) ti->q.qmin = ti->q.zp[0];
+    /* Relu / Clip on a quantized tensor: a clamp, scale unchanged */
+    if (n->op == ARES_OP_RELU && ti->q.qmin < ti->q.zp[0]) ti->q.qmin = ti->q.zp[0];
+    if (n->op == ARES_OP_CLIP && clip_range(g, n, &ti->q) < 0) return -1;
     ares_eltwise_params *e = &in->p.elt;
     e->n = 1;
     e->zp_in[0] = t->q.zp[0];
@@ -160,6 +189,7 @@ int ares_pass_sink_dequant(ares_graph *g) {
       int rc = 0;
       switch (n->op) {
       case ARES_OP_RELU:
+      case ARES_OP_CLIP:
       case ARES_OP_MAXPOOL:
       case ARES_OP_PAD:
       case ARES_OP_FLATTEN:

@@ -1,5 +1,5 @@
-/* Targets as data: memory levels, cores, and whether an emitter exists. Passes ask the
- * target; nothing else hard-codes a chip. */
+/* Targets as data: memory levels, cores, and whether an emitter exists. One place
+ * describes each chip; the memory planner and tiler (to come) read their sizes here. */
 #ifndef ARES_TARGET_H
 #define ARES_TARGET_H
 

@@ -108,8 +108,8 @@ static void test_rhe_random(void) {
     int64_t r1 = ref_rhe(p, s), r2 = ref_rhe_div(p, s);
     if (r1 != r2 || ares_rhe(p, s) != r1) {
       if (bad++ < 5)
-        fprintf(stderr, "rhe(%lld, %d): ld %lld div %lld kernel %d\n", (long long)p, s,
-                (long long)r1, (long long)r2, ares_rhe(p, s));
+        fprintf(stderr, "rhe(%lld, %d): ld %lld div %lld kernel %lld\n", (long long)p, s,
+                (long long)r1, (long long)r2, (long long)ares_rhe(p, s));
     }
   }
   CHECK_EQ(bad, 0);
