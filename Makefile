@@ -5,8 +5,13 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 WARN := -std=c11 -ffp-contract=off -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wno-unused-parameter -Wshadow -Wmissing-prototypes -Wno-format-truncation
 BUILD := build
+# make SAN=1: the same compiler under ASan + UBSan, into build/san/ares (tests/test_malformed.sh)
+ifeq ($(SAN),1)
+BUILD := build/san
+CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+endif
 GEN := $(BUILD)/gen
-SRCS := $(sort $(wildcard src/*/*.c)) runtime/ares_npy.c
+SRCS := $(sort $(wildcard src/*/*.c)) runtime/ares_npy.c runtime/ares_tile_plan.c
 OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS)) $(BUILD)/obj/gen/onnx.pb-c.o
 INC := -Isrc -I$(GEN) -Iruntime -DARES_RUNTIME_DIR_DEFAULT='"$(CURDIR)/runtime"'
 LIBS := -lprotobuf-c -lm

@@ -5,7 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
-apt_pkgs=(libonnx-dev protobuf-c-compiler libprotobuf-c-dev make gcc)
+apt_pkgs=(libonnx-dev protobuf-c-compiler libprotobuf-c-dev make gcc libonnx-testdata)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

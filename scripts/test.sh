@@ -34,8 +34,11 @@ suite() {
 
 suite unit make -s -C tests/unit test
 suite cli bash tests/test_cli.sh
+suite malformed bash tests/test_malformed.sh
+suite conformance build/ares conformance /usr/share/libonnx-testdata/data/node
 suite fault-injection bash tests/test_fault_injection.sh
 suite zoo bash tests/test_zoo.sh
+suite cluster bash tests/test_cluster.sh
 suite python bash -c 'cd python && ../.venv/bin/python -m pytest -q tests'
 
 echo

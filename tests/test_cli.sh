@@ -8,7 +8,7 @@ ARES=build/ares
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-for c in "" compile run passes ops fidelity; do
+for c in "" check compile run passes ops fidelity; do
   if $ARES help $c >/dev/null && $ARES ${c:-help} --help >/dev/null 2>&1 || [ -z "$c" ]; then t_ok "help $c"; else t_fail "help $c"; fi
 done
 t_expect "no arguments" 2 "usage" $ARES

@@ -30,7 +30,7 @@ fi
 
 # a max pool that forgets its last window column
 cp -r "$tmp/good" "$tmp/p"
-sed -i 's/ares_maxpool_s8(\(.*\), &s);/{ ares_pool_shape s2 = s; s2.kw = s.kw - 1; ares_maxpool_s8(\1, \&s2); }/' "$tmp/p/network.c"
+sed -i 's/ares_pool_tiled(\(.*\), \&s, 0, \&t);/{ ares_pool_shape s2 = s; s2.kw = s.kw - 1; ares_pool_tiled(\1, \&s2, 0, \&t); }/' "$tmp/p/network.c"
 t_expect "corrupted pool call is caught" 1 "first mismatching layer: 2 '/pool1/MaxPool'" $ARES run $model --project "$tmp/p"
 
 t_summary

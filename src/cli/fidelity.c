@@ -88,7 +88,7 @@ static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const 
 
 /* Runs the reference on one model. Returns 0 and the float output, or -1. */
 static int run_model(const char *model, const char *input, ares_graph **gout, float **out) {
-  ares_graph *g = ares_cli_load(model, NULL, NULL);
+  ares_graph *g = ares_cli_load(model, NULL);
   if (!g) return -1;
   const ares_tensor *y = g->tensors[g->outputs[0]];
   if (g->ninputs != 1 || y->dtype != ARES_DT_F32) {

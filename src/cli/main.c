@@ -10,6 +10,7 @@
 #include "frontend/frontend.h"
 #include "ir/diag.h"
 #include "passes/passes.h"
+#include "targets/target.h"
 
 static const char *usage_main =
     "usage: ares <command> [options]\n"
@@ -19,8 +20,10 @@ static const char *usage_main =
     "ARES' reference interpreter.\n"
     "\n"
     "commands:\n"
+    "  check MODEL              per node: supported, unsupported (with advice) or warning\n"
     "  compile MODEL -o DIR     generate a C project for a target\n"
     "  run MODEL                compile, build, run and validate every layer bit for bit\n"
+    "  conformance DIR          run the ONNX backend node tests on the reference interpreter\n"
     "  fidelity ZOO_DIR         table of output agreement with ONNX Runtime and Brevitas\n"
     "  passes                   list the compiler passes (names for --dump-after)\n"
     "  ops [--markdown]         list the supported operators\n"
@@ -29,26 +32,37 @@ static const char *usage_main =
     "exit status: 0 success, 1 validation mismatch, 2 bad input or unsupported model\n";
 
 static const char *usage_compile =
-    "usage: ares compile MODEL -o DIR [--target host] [--dump-after PASS] [--dump-file FILE]\n"
+    "usage: ares compile MODEL -o DIR [--target host] [--cores N] [--l1 BYTES] [--report]\n"
+    "                    [--dump-after PASS] [--dump-file FILE]\n"
     "\n"
     "Compiles MODEL (.onnx) into a self-contained C project in DIR: network.c/.h,\n"
     "weights.c, main.c, the runtime kernels and a Makefile. DIR must not exist or be empty;\n"
     "nothing is left behind when compilation fails.\n"
     "\n"
     "  -o, --out DIR        output directory (required)\n"
-    "  --target NAME        target platform: host (default)\n"
+    "  --target NAME        target platform: host (default); rv32, gap9, siracusa are described\n"
+    "                       but have no emitter yet\n"
+    "  --cores N            cluster cores the layers are split over (default: the target's, 8)\n"
+    "  --l1 BYTES           L1 bytes the tiles may use (default: the target's, 122880 for\n"
+    "                       gap9 sizes); every conv, linear, pooling and elementwise layer is\n"
+    "                       tiled through L1 with double-buffered DMA\n"
+    "  --report             print the per-layer table (tile, L1 bytes, DMA bytes) and the L2 map\n"
     "  --dump-after PASS    write the IR after PASS (see 'ares passes') to stdout or --dump-file\n"
     "  --dump-file FILE     where --dump-after writes\n";
 
 static const char *usage_run =
-    "usage: ares run MODEL [--target host] [--input X.npy] [--keep DIR] [--project DIR]\n"
+    "usage: ares run MODEL [--target host] [--cores N] [--l1 BYTES] [--input X.npy] [--keep DIR]\n"
+    "                     [--project DIR] [--output Y.npy]\n"
     "\n"
     "Compiles MODEL, builds the generated project with the host C compiler, runs it on an\n"
     "input, runs the reference interpreter on the same input, and compares every layer's\n"
     "output byte for byte. Prints a per-layer table (layer, op, output shape, MACs, match).\n"
     "Exit status 0 only when every layer matches; 1 names the first mismatching layer.\n"
     "\n"
-    "  --target NAME     host (default)\n"
+    "  --target NAME     host (default): pthreads as the cluster's cores, L1 as an arena of\n"
+    "                    exactly the budget, every DMA bounds-checked, deferred to its wait\n"
+    "                    and poisoning its destination\n"
+    "  --cores N, --l1 BYTES   as for compile\n"
     "  --input X.npy     float32 input (default: input.npy beside MODEL, else a fixed\n"
     "                    pseudo-random input)\n"
     "  --keep DIR        generate the project into DIR and keep it (default: a temporary\n"
@@ -60,6 +74,8 @@ static const char *usage_run =
 
 static int help(const char *cmd) {
   if (cmd && strcmp(cmd, "compile") == 0) fputs(usage_compile, stdout);
+  else if (cmd && strcmp(cmd, "check") == 0) fputs(ares_cli_check_usage(), stdout);
+  else if (cmd && strcmp(cmd, "conformance") == 0) fputs(ares_cli_conformance_usage(), stdout);
   else if (cmd && strcmp(cmd, "run") == 0) fputs(usage_run, stdout);
   else if (cmd && strcmp(cmd, "fidelity") == 0)
     fputs("usage: ares fidelity ZOO_DIR\n\nFor every network directory in ZOO_DIR (model.onnx, model.qonnx.onnx, input.npy,\n"
@@ -77,9 +93,32 @@ static int help(const char *cmd) {
   return 0;
 }
 
-ares_graph *ares_cli_load(const char *model, const char *dump_after, const char *dump_file) {
+/* A positive integer option, or -1 after reporting. */
+static int64_t int_option(const char *name, const char *v, int64_t lo, int64_t hi) {
+  char *end;
+  long long x = strtoll(v, &end, 10);
+  if (*v == 0 || *end != 0 || x < lo || x > hi) {
+    ares_fail(NULL, "%s must be an integer in %lld..%lld, not '%s'", name, (long long)lo, (long long)hi, v);
+    return -1;
+  }
+  return x;
+}
+
+ares_graph *ares_cli_load(const char *model, const ares_cli_opts *o) {
+  const char *tname = o ? o->target : "host";
+  const ares_target *t = ares_target_find(tname);
+  if (!t) {
+    ares_fail(NULL, "unknown target '%s' (known: %s)", tname, ares_target_names());
+    return NULL;
+  }
+  int64_t cores = o && o->cores ? int_option("--cores", o->cores, 1, 64) : t->cores;
+  int64_t l1 = o && o->l1 ? int_option("--l1", o->l1, 64, (int64_t)1 << 30) : t->l1_bytes;
+  if (cores < 0 || l1 < 0) return NULL;
+  const char *dump_after = o ? o->dump_after : NULL, *dump_file = o ? o->dump_file : NULL;
   ares_graph *g = ares_onnx_import(model);
   if (!g) return NULL;
+  g->ncores = (int)cores;
+  g->l1_budget = l1;
   FILE *df = stdout;
   if (dump_after && dump_file && !(df = fopen(dump_file, "w"))) {
     ares_fail(NULL, "cannot write '%s'", dump_file);
@@ -108,9 +147,10 @@ static int cmd_compile(int argc, char **argv) {
     return 2;
   }
   clock_t t0 = clock();
-  ares_graph *g = ares_cli_load(o.model, o.dump_after, o.dump_file);
+  ares_graph *g = ares_cli_load(o.model, &o);
   if (!g) return 2;
   int rc = ares_emit_project(g, o.target, o.out);
+  if (rc == 0 && o.report) ares_report(stdout, g);
   double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
   if (rc == 0) fprintf(stderr, "ares: compiled %s for %s into %s in %.3f s\n", o.model, o.target, o.out, secs);
   ares_graph_free(g);
@@ -160,6 +200,8 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) return help(NULL);
   if (strcmp(cmd, "help") == 0) return help(argc > 2 ? argv[2] : NULL);
   if (strcmp(cmd, "compile") == 0) return cmd_compile(argc - 2, argv + 2);
+  if (strcmp(cmd, "check") == 0) return ares_cli_check(argc - 2, argv + 2);
+  if (strcmp(cmd, "conformance") == 0) return ares_cli_conformance(argc - 2, argv + 2);
   if (strcmp(cmd, "run") == 0) {
     ares_cli_opts o;
     if (ares_cli_parse(argc - 2, argv + 2, &o, usage_run) < 0) return 2;

@@ -20,12 +20,18 @@ int ares_cli_parse(int argc, char **argv, ares_cli_opts *o, const char *usage) {
       {"--output", NULL, offsetof(ares_cli_opts, output)},
       {"--dump-after", NULL, offsetof(ares_cli_opts, dump_after)},
       {"--dump-file", NULL, offsetof(ares_cli_opts, dump_file)},
+      {"--cores", NULL, offsetof(ares_cli_opts, cores)},
+      {"--l1", NULL, offsetof(ares_cli_opts, l1)},
   };
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       o->help = 1;
       return 0;
+    }
+    if (strcmp(a, "--report") == 0) {
+      o->report = 1;
+      continue;
     }
     size_t k, n = sizeof opts / sizeof *opts;
     for (k = 0; k < n; k++)

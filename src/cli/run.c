@@ -60,12 +60,6 @@ static int load_input(const ares_cli_opts *o, ares_graph *g, int i, float **data
   return rc;
 }
 
-static void shape_str(const ares_tensor *t, char *buf, size_t len) {
-  size_t k = 0;
-  buf[0] = 0;
-  for (int d = 0; d < t->rank && k + 24 < len; d++) k += (size_t)snprintf(buf + k, len - k, "%s%" PRId64, d ? "x" : "", t->dims[d]);
-}
-
 static int run_cmd(const char *cmd, const char *what) {
   int st = system(cmd);
   if (st != 0) return ares_fail(NULL, "%s failed (status %d): %s", what, st, cmd);
@@ -77,14 +71,12 @@ static int run_cmd(const char *cmd, const char *what) {
 static int compare_layers(ares_graph *g, void **values, const char *proj) {
   int *order, cnt = ares_graph_topo(g, &order);
   int bad = 0;
-  printf("%-5s %-40s %-12s %-16s %12s  %s\n", "layer", "name", "op", "output", "MACs", "match");
-  int64_t total_macs = 0;
+  ares_report_header(stdout, 1);
   for (int s = 0; s < cnt; s++) {
     ares_node *n = g->nodes[order[s]];
     ares_tensor *y = g->tensors[n->out[0]];
-    char path[4096], shape[64], err[256];
+    char path[4096], err[256];
     snprintf(path, sizeof path, "%s/layers/layer_%03d.npy", proj, s);
-    shape_str(y, shape, sizeof shape);
     ares_npy a;
     char verdict[96];
     if (ares_npy_load(path, &a, err, sizeof err) != 0) {
@@ -108,11 +100,9 @@ static int compare_layers(ares_graph *g, void **values, const char *proj) {
       }
       ares_npy_free(&a);
     }
-    total_macs += n->macs;
-    printf("%-5d %-40.40s %-12s %-16s %12" PRId64 "  %s\n", s, n->name, ares_op_get(n->op)->name, shape, n->macs, verdict);
+    ares_report_row(stdout, g, s, n, verdict);
   }
-  printf("total MACs %" PRId64 ", activation arena %" PRId64 " bytes (lower bound %" PRId64 ")\n", total_macs,
-         g->arena_bytes, g->arena_lower_bound);
+  ares_report_footer(stdout, g);
   free(order);
   return bad;
 }
@@ -121,7 +111,7 @@ int ares_cli_run(const ares_cli_opts *o) {
   const ares_target *tg = ares_target_find(o->target);
   if (!tg) return ares_fail(NULL, "unknown target '%s' (known: %s)", o->target, ares_target_names()), 2;
   if (strcmp(tg->name, "host") != 0) return ares_fail(NULL, "unsupported: 'ares run' on target '%s' (host only for now)", tg->name), 2;
-  ares_graph *g = ares_cli_load(o->model, o->dump_after, o->dump_file);
+  ares_graph *g = ares_cli_load(o->model, o);
   if (!g) return 2;
   void **values = calloc((size_t)g->ntensors + 1, sizeof(void *));
   float **inputs = calloc((size_t)g->ninputs + 1, sizeof(float *));

@@ -5,6 +5,7 @@
 
 #include "emit_internal.h"
 #include "ir/diag.h"
+#include "ir/kshape.h"
 
 static void emit_i32_array(FILE *f, const char *name, const int32_t *v, int n) {
   fprintf(f, "  static const int32_t %s[%d] = {", name, n);
@@ -42,14 +43,6 @@ static void emit_rq(FILE *f, const ares_requant *rq) {
   }
 }
 
-/* Spatial view of a rank-3 [N, C, L] or rank-4 [N, C, H, W] tensor. */
-static void nchw(const ares_tensor *t, int64_t d[4]) {
-  d[0] = t->dims[0];
-  d[1] = t->dims[1];
-  d[2] = t->rank == 4 ? t->dims[2] : 1;
-  d[3] = t->dims[t->rank - 1];
-}
-
 static int emit_quantize(ares_emit_ctx *c, const ares_node *n) {
   const ares_tensor *x = c->g->tensors[n->in[0]];
   fprintf(c->f, "  ares_quantize_f32_s8(%s, %s, %" PRId64 ", %a, %d, %d, %d);\n", ares_emit_ref(c, n->in[0]),
@@ -65,30 +58,35 @@ static int emit_dequantize(ares_emit_ctx *c, const ares_node *n) {
   return 0;
 }
 
+/* Layers the tiler planned run through the tiled executors (runtime/ares_tiled.c): DMA
+ * L2 <-> L1 and the cores; the plain kernels compute each tile. */
+static void emit_tile(ares_emit_ctx *c, const ares_node *n) {
+  fprintf(c->f, "  static const ares_tile2 t = {%d, %d}; /* %lld tiles, %lld B of L1, %lld B of DMA */\n", n->tile_h, n->tile_c,
+          (long long)n->ntiles, (long long)n->l1_bytes, (long long)n->dma_bytes);
+}
+
 static int emit_qconv(ares_emit_ctx *c, const ares_node *n) {
   const ares_conv_params *p = &n->p.conv;
-  int64_t xd[4], yd[4];
-  nchw(c->g->tensors[n->in[0]], xd);
-  nchw(c->g->tensors[n->out[0]], yd);
+  ares_conv_shape s;
+  ares_kshape_conv(c->g, n, &s);
   emit_rq(c->f, &p->rq);
-  if (p->bias) emit_i32_array(c->f, "bias", p->bias, (int)yd[1]);
-  fprintf(c->f,
-          "  static const ares_conv_shape s = {%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64
-          ", %" PRId64 ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d};\n",
-          xd[0], xd[1], xd[2], xd[3], yd[1], yd[2], yd[3], p->kh, p->kw, p->sh, p->sw, p->dh, p->dw, p->pad_t, p->pad_l,
-          p->group, p->x_zp);
-  fprintf(c->f, "  ares_conv2d_s8(%s, %s, %s, %s, &s, &rq);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->in[1]),
+  if (p->bias) emit_i32_array(c->f, "bias", p->bias, s.cout);
+  fprintf(c->f, "  static const ares_conv_shape s = {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d};\n",
+          s.n, s.cin, s.h, s.w, s.cout, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.pad_t, s.pad_l, s.group, s.x_zp);
+  emit_tile(c, n);
+  fprintf(c->f, "  ares_conv2d_tiled(%s, %s, %s, %s, &s, &rq, &t);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->in[1]),
           p->bias ? "bias" : "0", ares_emit_ref(c, n->out[0]));
   return 0;
 }
 
 static int emit_qlinear(ares_emit_ctx *c, const ares_node *n) {
   const ares_linear_params *p = &n->p.linear;
-  const ares_tensor *x = c->g->tensors[n->in[0]], *w = c->g->tensors[n->in[1]];
-  int64_t k = w->dims[1], nout = w->dims[0], rows = ares_tensor_numel(x) / k;
+  int32_t rows, k, nout;
+  ares_kshape_linear(c->g, n, &rows, &k, &nout);
   emit_rq(c->f, &p->rq);
-  if (p->bias) emit_i32_array(c->f, "bias", p->bias, (int)nout);
-  fprintf(c->f, "  ares_linear_s8(%s, %s, %s, %s, %" PRId64 ", %" PRId64 ", %" PRId64 ", %d, &rq);\n", ares_emit_ref(c, n->in[0]),
+  if (p->bias) emit_i32_array(c->f, "bias", p->bias, nout);
+  emit_tile(c, n);
+  fprintf(c->f, "  ares_linear_tiled(%s, %s, %s, %s, %d, %d, %d, %d, &rq, &t);\n", ares_emit_ref(c, n->in[0]),
           ares_emit_ref(c, n->in[1]), p->bias ? "bias" : "0", ares_emit_ref(c, n->out[0]), rows, k, nout, p->x_zp);
   return 0;
 }
@@ -98,11 +96,9 @@ static int emit_eltwise(ares_emit_ctx *c, const ares_node *n) {
   fprintf(c->f, "  static const ares_elt p = {%d, {%d, %d}, {%d, %d}, %d, %d, %d, %d};\n", e->n, e->zp_in[0], e->zp_in[1],
           e->mult[0], e->mult[1], e->shift, e->zp, e->qmin, e->qmax);
   int64_t numel = ares_tensor_numel(c->g->tensors[n->out[0]]);
-  if (n->op == ARES_OP_QADD)
-    fprintf(c->f, "  ares_add_s8(%s, %s, %s, %" PRId64 ", &p);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->in[1]),
-            ares_emit_ref(c, n->out[0]), numel);
-  else
-    fprintf(c->f, "  ares_requant_s8(%s, %s, %" PRId64 ", &p);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]), numel);
+  fprintf(c->f, "  ares_eltwise_tiled(%s, %s, %s, %" PRId64 ", &p, %" PRId64 "); /* %lld tiles, %lld B of L1 */\n",
+          ares_emit_ref(c, n->in[0]), n->op == ARES_OP_QADD ? ares_emit_ref(c, n->in[1]) : "0", ares_emit_ref(c, n->out[0]),
+          numel, n->tile_chunk, (long long)n->ntiles, (long long)n->l1_bytes);
   return 0;
 }
 
@@ -128,20 +124,14 @@ static int emit_qconcat(ares_emit_ctx *c, const ares_node *n) {
 
 static int emit_pool(ares_emit_ctx *c, const ares_node *n) {
   const ares_pool_params *p = &n->p.pool;
-  int64_t xd[4], yd[4];
-  nchw(c->g->tensors[n->in[0]], xd);
-  nchw(c->g->tensors[n->out[0]], yd);
-  fprintf(c->f,
-          "  static const ares_pool_shape s = {%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64
-          ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d};\n",
-          xd[0], xd[1], xd[2], xd[3], yd[2], yd[3], p->kh, p->kw, p->sh, p->sw, p->dh, p->dw, p->pad_t, p->pad_l, p->x_zp,
-          p->count_include_pad);
-  if (n->op == ARES_OP_QMAXPOOL) {
-    fprintf(c->f, "  ares_maxpool_s8(%s, %s, &s);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]));
-  } else {
-    emit_rq(c->f, &p->rq);
-    fprintf(c->f, "  ares_avgpool_s8(%s, %s, &s, &rq);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]));
-  }
+  ares_pool_shape s;
+  ares_kshape_pool(c->g, n, &s);
+  fprintf(c->f, "  static const ares_pool_shape s = {%d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d};\n", s.n,
+          s.c, s.h, s.w, s.oh, s.ow, s.kh, s.kw, s.sh, s.sw, s.dh, s.dw, s.pad_t, s.pad_l, s.x_zp, s.count_include_pad);
+  emit_tile(c, n);
+  if (n->op == ARES_OP_QAVGPOOL) emit_rq(c->f, &p->rq);
+  fprintf(c->f, "  ares_pool_tiled(%s, %s, &s, %s, &t);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]),
+          n->op == ARES_OP_QAVGPOOL ? "&rq" : "0");
   return 0;
 }
 

@@ -60,12 +60,14 @@ static int load_tensor_data(ares_graph *g, ares_tensor *t, const Onnx__TensorPro
     return ares_fail(NULL, "initializer '%s': unsupported data type %s", t->name, onnx_dtype_name(tp->data_type));
   int64_t numel = ares_tensor_numel(t);
   size_t esz = ares_dtype_size(t->dtype);
-  t->data = ares_alloc(g, (size_t)numel * esz);
+  /* lengths are checked before anything is allocated: a file cannot make us allocate
+   * more than it holds */
   if (tp->has_raw_data) {
     if (tp->raw_data.len != (size_t)numel * esz)
       return ares_fail(NULL, "initializer '%s': raw_data holds %zu bytes, shape needs %zu", t->name,
                        tp->raw_data.len, (size_t)numel * esz);
-    memcpy(t->data, tp->raw_data.data, (size_t)numel * esz);
+    t->data = ares_alloc(g, (size_t)numel * esz);
+    if (numel) memcpy(t->data, tp->raw_data.data, (size_t)numel * esz);
     return 0;
   }
   size_t have;
@@ -76,6 +78,7 @@ static int load_tensor_data(ares_graph *g, ares_tensor *t, const Onnx__TensorPro
   }
   if (have != (size_t)numel)
     return ares_fail(NULL, "initializer '%s': holds %zu values, shape needs %lld", t->name, have, (long long)numel);
+  t->data = ares_alloc(g, (size_t)numel * esz);
   for (int64_t i = 0; i < numel; i++) {
     switch (t->dtype) {
     case ARES_DT_F32: ((float *)t->data)[i] = tp->float_data[i]; break;
@@ -158,7 +161,17 @@ static int import_attr(ares_graph *g, ares_node *n, ares_attr *a, const Onnx__At
   return 0;
 }
 
-static int import_node(ares_graph *g, const Onnx__NodeProto *np, int index) {
+/* The later node of gp producing tensor name, for a clearer message than "not produced". */
+static const char *later_producer(const Onnx__GraphProto *gp, int index, const char *name) {
+  for (size_t i = (size_t)index + 1; i < gp->n_node; i++)
+    for (size_t k = 0; k < gp->node[i]->n_output; k++)
+      if (gp->node[i]->output[k] && strcmp(gp->node[i]->output[k], name) == 0)
+        return gp->node[i]->name && gp->node[i]->name[0] ? gp->node[i]->name : "<unnamed>";
+  return NULL;
+}
+
+static int import_node(ares_graph *g, const Onnx__GraphProto *gp, int index, int flags) {
+  const Onnx__NodeProto *np = gp->node[index];
   char fallback[32];
   snprintf(fallback, sizeof fallback, "node%d", index);
   const char *name = np->name && np->name[0] ? np->name : fallback;
@@ -172,9 +185,15 @@ static int import_node(ares_graph *g, const Onnx__NodeProto *np, int index) {
   ares_node *n = ares_node_new(g, op, name, (int)np->n_input, (int)np->n_output);
   n->op_type = ares_strdup(g, op_type);
   n->domain = ares_strdup(g, domain);
-  if (op == ARES_OP_COUNT) {
-    if (domain[0]) return ares_fail(n, "unsupported: operator %s from domain '%s' is not known to ARES", op_type, domain);
-    return ares_fail(n, "unsupported: operator %s is not known to ARES (see docs/SUPPORTED_OPERATIONS.md)", op_type);
+  int unknown = op == ARES_OP_COUNT;
+  if (unknown) {
+    if (domain[0]) ares_fail(n, "unsupported: operator %s from domain '%s' is not known to ARES", op_type, domain);
+    else ares_fail(n, "unsupported: operator %s is not known to ARES (see docs/SUPPORTED_OPERATIONS.md)", op_type);
+    if (!(flags & ARES_IMPORT_KEEP_UNKNOWN)) return -1;
+    /* kept as a dead placeholder so the rest of the graph still imports (ares check);
+     * the passes never see it */
+    n->op = ARES_OP_IDENTITY;
+    n->dead = 1;
   }
   n->nattr = (int)np->n_attribute;
   n->attr = ares_alloc(g, sizeof(ares_attr) * (np->n_attribute ? np->n_attribute : 1));
@@ -184,6 +203,10 @@ static int import_node(ares_graph *g, const Onnx__NodeProto *np, int index) {
     const char *in = np->input[i];
     if (!in || !in[0]) continue; /* optional input left out */
     ares_tensor *t = ares_tensor_find(g, in);
+    const char *later = t ? NULL : later_producer(gp, index, in);
+    if (later)
+      return ares_fail(n, "input '%s' is produced by a later node, '%s' (the graph is not topologically sorted, or has a cycle)",
+                       in, later);
     if (!t) return ares_fail(n, "input '%s' is not produced by any node, initializer or graph input", in);
     n->in[i] = t->id;
   }
@@ -206,7 +229,9 @@ static int import_node(ares_graph *g, const Onnx__NodeProto *np, int index) {
   return 0;
 }
 
-ares_graph *ares_onnx_import(const char *path) {
+ares_graph *ares_onnx_import(const char *path) { return ares_onnx_import_ex(path, 0); }
+
+ares_graph *ares_onnx_import_ex(const char *path, int flags) {
   FILE *f = fopen(path, "rb");
   if (!f) {
     ares_fail(NULL, "cannot open '%s'", path);
@@ -242,8 +267,17 @@ ares_graph *ares_onnx_import(const char *path) {
     ares_fail(NULL, "'%s' is empty", path);
     return NULL;
   }
-  Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
+  ares_graph *g = ares_onnx_import_mem(buf, len, path, flags);
   free(buf);
+  return g;
+}
+
+ares_graph *ares_onnx_import_mem(const uint8_t *buf, size_t len, const char *path, int flags) {
+  if (len == 0) {
+    ares_fail(NULL, "'%s' is empty", path);
+    return NULL;
+  }
+  Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
   if (!m) {
     ares_fail(NULL, "'%s' is not a valid ONNX model (protobuf parse failed)", path);
     return NULL;
@@ -272,7 +306,7 @@ ares_graph *ares_onnx_import(const char *path) {
       rc = load_tensor_data(g, t, tp);
     }
     for (size_t i = 0; i < gp->n_input && rc == 0; i++) rc = import_value_info(g, gp->input[i], 1);
-    for (size_t i = 0; i < gp->n_node && rc == 0; i++) rc = import_node(g, gp->node[i], (int)i);
+    for (size_t i = 0; i < gp->n_node && rc == 0; i++) rc = import_node(g, gp, (int)i, flags);
     for (size_t i = 0; i < gp->n_output && rc == 0; i++) {
       const char *o = gp->output[i]->name;
       ares_tensor *t = o ? ares_tensor_find(g, o) : NULL;
@@ -289,4 +323,33 @@ ares_graph *ares_onnx_import(const char *path) {
   }
   ares_graph_relink(g);
   return g;
+}
+
+int ares_onnx_read_tensor_file(ares_graph *g, const char *path, ares_tensor *t) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return ares_fail(NULL, "cannot open '%s'", path);
+  uint8_t *buf = NULL;
+  size_t len = 0, cap = 0;
+  for (;;) {
+    if (len == cap) {
+      cap = cap ? cap * 2 : 1 << 12;
+      uint8_t *nb = cap <= MAX_FILE_BYTES ? realloc(buf, cap) : NULL;
+      if (!nb) {
+        fclose(f);
+        free(buf);
+        return ares_fail(NULL, "'%s' is too large", path);
+      }
+      buf = nb;
+    }
+    size_t r = fread(buf + len, 1, cap - len, f);
+    len += r;
+    if (r == 0) break;
+  }
+  fclose(f);
+  Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, buf);
+  free(buf);
+  if (!tp) return ares_fail(NULL, "'%s' is not a TensorProto", path);
+  int rc = load_tensor_data(g, t, tp);
+  onnx__tensor_proto__free_unpacked(tp, NULL);
+  return rc;
 }

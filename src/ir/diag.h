@@ -12,4 +12,10 @@ int ares_warn(const ares_node *n, const char *fmt, ...) __attribute__((format(pr
 /* Number of errors reported so far. */
 int ares_error_count(void);
 
+/* A sink receives every diagnostic instead of stderr (ares check collects them per node;
+ * the fuzz harness drops them). msg is the reason alone, without the node part; node is
+ * NULL for model-level diagnostics. Pass fn = NULL to restore printing. */
+typedef void (*ares_diag_sink)(void *user, int is_error, const ares_node *node, const char *msg);
+void ares_diag_set_sink(ares_diag_sink fn, void *user);
+
 #endif

@@ -195,6 +195,16 @@ typedef struct ares_node {
     ares_qdq_params qdq;
   } p;
   int64_t macs;
+  /* lower-int's range proof: the largest |int32 accumulator| any input can produce (bias
+   * included), over all channels; 0 for ops without an accumulator. ares_acc_headroom_bits
+   * turns it into bits to spare. */
+  int64_t acc_bound;
+  /* plan-tiles: tile of tile_h output rows (linear: rows) x tile_c channels (linear:
+   * features), or tile_chunk elements (elementwise); tiled == 0: runs from L2 */
+  int tiled;
+  int tile_h, tile_c;
+  int64_t tile_chunk;
+  int64_t l1_bytes, dma_bytes, ntiles;
 } ares_node;
 
 typedef struct ares_arena_block ares_arena_block;
@@ -208,6 +218,8 @@ typedef struct {
   int *outputs, noutputs;
   int64_t opset;
   char *name;
+  int64_t l1_budget;         /* bytes of L1 the tiles may use (target, or --l1) */
+  int ncores;                /* cluster cores the kernels are split over */
   int64_t arena_bytes;       /* plan-memory: size of the activation arena */
   int64_t arena_lower_bound; /* largest sum of activations live at one step */
   ares_arena_block *arena;
@@ -274,5 +286,9 @@ void ares_quant_set(ares_graph *g, ares_tensor *t, int n, int axis, const float 
 int ares_quant_equal(const ares_quant *a, const ares_quant *b);
 /* Bits needed for the range qmin..qmax. */
 int ares_quant_bits(int32_t qmin, int32_t qmax);
+/* Bits to spare in an int32 accumulator whose magnitude is at most bound (n->acc_bound):
+ * 31 minus the bit length of bound (the accumulator could grow 2^result times and still
+ * fit). -1 when bound does not fit int32 at all. */
+int ares_acc_headroom_bits(int64_t bound);
 
 #endif /* ARES_IR_H */

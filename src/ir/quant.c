@@ -64,3 +64,10 @@ int ares_quant_bits(int32_t qmin, int32_t qmax) {
   while (b < 32 && ((int64_t)1 << b) <= span) b++;
   return b;
 }
+
+int ares_acc_headroom_bits(int64_t bound) {
+  if (bound < 0 || bound > INT32_MAX) return -1;
+  int len = 0;
+  while (len < 63 && (bound >> len) != 0) len++;
+  return 31 - len;
+}

@@ -123,6 +123,8 @@ static int make_qconst(ares_graph *g, ares_node *n, ares_tensor *src, int ns, in
     int64_t ch = ns > 1 ? channel_of(src, axis, i) : 0;
     int64_t v;
     if (src->dtype == ARES_DT_F32) {
+      if (!isfinite(((float *)src->data)[i]))
+        return ares_fail(n, "constant '%s' holds a non-finite value", src->name);
       v = quantize_value(((float *)src->data)[i], scale[ch], zp[ch], mode, lo, hi);
     } else {
       v = ares_tensor_get_i(src, i);

@@ -106,6 +106,7 @@ static int read_bias(ares_graph *g, ares_node *n, int bias_id, int64_t cout, dou
   for (int64_t c = 0; c < cout; c++) bias[c] = 0;
   if (bias_id < 0) return 0;
   ares_tensor *b = g->tensors[bias_id];
+  if (!ares_tensor_is_const(g, bias_id)) return ares_fail(n, "unsupported: bias '%s' is not a constant", b->name);
   if (ares_tensor_numel(b) != cout) return ares_fail(n, "bias has %lld elements, %lld expected", (long long)ares_tensor_numel(b), (long long)cout);
   for (int64_t c = 0; c < cout; c++) {
     if (b->q.nscale) {
@@ -143,12 +144,16 @@ static int make_requant(ares_graph *g, ares_node *n, const ares_tensor *x, const
     out_range(s, &rq->zp, &rq->qmin, &rq->qmax);
   }
   int any_add = 0;
+  n->acc_bound = 0;
   for (int64_t c = 0; c < cout; c++) {
     int64_t bound = 0;
     for (int64_t k = 0; k < per; k++) bound += llabs((int64_t)((const int8_t *)w->data)[c * per + k]) * xmax;
+    if (bound > n->acc_bound) n->acc_bound = bound;
     if (bound > INT32_MAX)
       return ares_fail(n, "unsupported: the accumulator of channel %lld can reach %lld, beyond int32 (range proof failed)",
                        (long long)c, (long long)bound);
+    if (!isfinite(acc_scale[c]) || acc_scale[c] == 0 || !isfinite(bias[c]))
+      return ares_fail(n, "channel %lld: scale %g or bias %g is not finite", (long long)c, acc_scale[c], bias[c]);
     if (rq->out_float) {
       rq->fscale[c] = (float)acc_scale[c];
       rq->fbias[c] = (float)bias[c];
@@ -162,6 +167,7 @@ static int make_requant(ares_graph *g, ares_node *n, const ares_tensor *x, const
       return ares_fail(n, "unsupported: the accumulator of channel %lld with its bias can leave int32 (range proof failed)",
                        (long long)c);
     (*bias_int)[c] = (int32_t)b;
+    if ((int64_t)fabs(b) + bound > n->acc_bound) n->acc_bound = (int64_t)fabs(b) + bound;
     double add = ares_round_half_even(ldexp((bias[c] - b * acc_scale[c]) / s->t->q.scale[0], rq->shift[c]));
     double total = ((double)bound + fabs(b)) * fabs((double)rq->mult[c]) + fabs(add);
     if (!(total < ldexp(1.0, 62)))
@@ -213,6 +219,7 @@ static int lower_conv(ares_graph *g, ares_node *n) {
   free(acc_scale);
   free(bias);
   if (rc < 0) return -1;
+  in->acc_bound = n->acc_bound;
   ares_spatial_window(&sp, &p->win);
   p->group = (int)ares_attr_int(n, "group", 1);
   p->x_zp = x->q.zp[0];
@@ -264,6 +271,7 @@ static int lower_linear(ares_graph *g, ares_node *n) {
   free(acc_scale);
   free(bias);
   if (rc < 0) return -1;
+  in->acc_bound = n->acc_bound;
   in->p.linear.x_zp = x->q.zp[0];
   in->macs = ares_tensor_numel(x) / k * cout * k;
   finish(n, &s);
@@ -332,6 +340,7 @@ static int lower_avgpool(ares_graph *g, ares_node *n) {
     return ares_fail(n, "unsupported: Trunc after a padded pool with count_include_pad=0 (border windows are smaller)");
   p->x_zp = x->q.zp[0];
   p->ncount = p->kh * p->kw;
+  in->acc_bound = (int64_t)p->ncount * (x->q.qmax - (int64_t)x->q.qmin + 1); /* window sum of |x - zp| */
   ares_requant *rq = &p->rq;
   rq->n = p->ncount;
   rq->mult = ares_alloc(g, sizeof(int32_t) * (size_t)rq->n);
@@ -464,21 +473,29 @@ int ares_pass_lower_int(ares_graph *g) {
   int *order;
   int cnt = ares_graph_topo(g, &order);
   if (cnt < 0) return ares_fail(NULL, "the graph has a cycle");
+  /* A node that cannot be lowered is reported and the others are still tried, so one run
+   * names every such node (ares check lists them all); whatever the failed attempt created
+   * is dropped. */
   int rc = 0;
-  for (int i = 0; i < cnt && rc == 0; i++) {
+  for (int i = 0; i < cnt; i++) {
     ares_node *n = g->nodes[order[i]];
     if (n->dead) continue;
+    int n0 = g->nnodes, r = 0;
     switch (n->op) {
-    case ARES_OP_CONV: rc = lower_conv(g, n); break;
+    case ARES_OP_CONV: r = lower_conv(g, n); break;
     case ARES_OP_GEMM:
-    case ARES_OP_MATMUL: rc = lower_linear(g, n); break;
-    case ARES_OP_ADD: rc = lower_add(g, n); break;
+    case ARES_OP_MATMUL: r = lower_linear(g, n); break;
+    case ARES_OP_ADD: r = lower_add(g, n); break;
     case ARES_OP_AVGPOOL:
-    case ARES_OP_GLOBALAVGPOOL: rc = lower_avgpool(g, n); break;
-    case ARES_OP_CONCAT: rc = lower_concat(g, n); break;
+    case ARES_OP_GLOBALAVGPOOL: r = lower_avgpool(g, n); break;
+    case ARES_OP_CONCAT: r = lower_concat(g, n); break;
     default: break;
     }
-    if (rc == 0) ares_graph_relink(g);
+    if (r < 0) {
+      rc = -1;
+      for (int k = n0; k < g->nnodes; k++) g->nodes[k]->dead = 1;
+    }
+    ares_graph_relink(g);
   }
   free(order);
   /* the remaining Q / DQ at the graph's edges */

@@ -63,10 +63,12 @@ int ares_reshape_dims(const ares_node *n, const ares_tensor *x, const ares_tenso
     if (dims[i] == -1) {
       if (neg >= 0) return ares_fail(n, "two -1 dimensions");
       neg = (int)i;
-    } else if (dims[i] < 0) {
+    } else if (dims[i] < 0 || dims[i] > ((int64_t)1 << 30)) {
       return ares_fail(n, "invalid dimension %lld", (long long)dims[i]);
     } else {
-      known *= dims[i];
+      known *= dims[i]; /* both factors <= 2^30: no overflow */
+      if (known > ((int64_t)1 << 30))
+        return ares_fail(n, "cannot reshape %lld elements into the requested shape", (long long)numel);
     }
   }
   if (neg >= 0) {

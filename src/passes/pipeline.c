@@ -15,7 +15,8 @@ static const ares_pass pipeline[] = {
     {"lower-int", ares_pass_lower_int, "float compute between quantization points -> integer ops with requantization"},
     {"fuse-clamp", ares_pass_fuse_clamp, "fold clamps (Relu) into the producing integer op"},
     {"finalize", ares_pass_finalize, "drop dead nodes, check that only integer ops remain, schedule"},
-    {"plan-memory", ares_pass_plan_memory, "lifetime-based offsets of the activations in one arena"},
+    {"plan-tiles", ares_pass_plan_tiles, "per layer, the L1 tile (double-buffered) minimizing DMA traffic and core idling"},
+    {"plan-memory", ares_pass_plan_memory, "lifetime-based offsets of the activations in one L2 arena"},
 };
 
 const ares_pass *ares_passes(int *n) {

@@ -8,7 +8,8 @@
 typedef struct {
   const char *name;
   const char *doc;
-  int64_t l1_bytes, l2_bytes;
+  int64_t l1_bytes;  /* L1 the tiles may use: the chip's L1 less stacks and runtime data */
+  int64_t l2_bytes;
   int cores;
   int can_emit; /* an emitter exists for it */
 } ares_target;

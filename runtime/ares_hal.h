@@ -1,0 +1,49 @@
+/* ARES hardware abstraction: what generated code and the tiled executors need from a
+ * cluster MCU, and nothing more. One backend per platform:
+ *   runtime/hal/ares_hal_host.c  pthreads as cores; L1 as a separate arena of exactly the
+ *                                target's size; every DMA bounds-checked; DMA deferred to
+ *                                its wait with the destination poisoned at issue.
+ * (rv32, gap9 and siracusa backends implement the same functions.)
+ *
+ * Model: one orchestrator (the caller of ares_net_run) drives DMA and forks work onto the
+ * cluster's worker cores; a fork returns when every core has finished. */
+#ifndef ARES_HAL_H
+#define ARES_HAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Starts the cluster with ncores workers and an L1 of l1_bytes; returns 0 or -1. */
+int ares_hal_init(int ncores, size_t l1_bytes);
+void ares_hal_deinit(void);
+int ares_hal_ncores(void);
+
+/* Runs fn(arg, core) on cores 0..ncores-1 and returns when all have returned. */
+void ares_hal_fork(void (*fn)(void *arg, int core), void *arg);
+
+/* Base of L1 (l1_bytes, 8-byte aligned). */
+int8_t *ares_hal_l1(void);
+
+/* Memory that DMA may read or write besides L1 (L2 buffers, weights, the network's inputs
+ * and outputs). The host backend refuses a transfer touching anything else. */
+void ares_hal_register(const void *base, size_t bytes, const char *what);
+void ares_hal_unregister_all(void);
+
+/* Asynchronous 2-D copy: rows of row_bytes, row i from src + i * src_stride to
+ * dst + i * dst_stride. One side must lie in L1. The data is defined at dst only after
+ * ares_hal_dma_wait(d). */
+typedef struct {
+  int8_t *dst;
+  const int8_t *src;
+  size_t row_bytes, rows, dst_stride, src_stride;
+  int pending;
+} ares_dma;
+void ares_hal_dma_2d(ares_dma *d, void *dst, const void *src, size_t row_bytes, size_t rows,
+                     size_t dst_stride, size_t src_stride);
+void ares_hal_dma_1d(ares_dma *d, void *dst, const void *src, size_t bytes);
+void ares_hal_dma_wait(ares_dma *d);
+
+/* Reports a fatal HAL misuse (out-of-bounds DMA, ...) and stops the program. */
+void ares_hal_panic(const char *fmt, ...);
+
+#endif

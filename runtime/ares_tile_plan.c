@@ -1,0 +1,20 @@
+/* L1 footprints of the tilings (see ares_tiled.h). Pure functions: the compiler links
+ * this file too, so the tiler sizes tiles with exactly what the executors allocate. */
+#include "ares_tile_geom.h"
+#include "ares_tiled.h"
+
+size_t ares_conv_tile_l1_bytes(const ares_conv_shape *s, int32_t th, int32_t tc, size_t w_per_channel, size_t out_esz) {
+  int32_t ci0, cin_t;
+  tile_in_channels(s, 0, tc, &ci0, &cin_t);
+  size_t in = (size_t)cin_t * (size_t)max_in_rows(th, s->sh, s->dh, s->kh, s->h) * (size_t)s->w;
+  size_t w = (size_t)tc * w_per_channel;
+  size_t out = (size_t)tc * (size_t)th * (size_t)s->ow * out_esz;
+  return 2 * (ALIGN8(in) + ALIGN8(w) + ALIGN8(out));
+}
+
+size_t ares_linear_tile_l1_bytes(int32_t k, int32_t tr, int32_t tn, size_t out_esz) {
+  return 2 * (ALIGN8((size_t)tr * k) + ALIGN8((size_t)tn * k) + ALIGN8((size_t)tr * tn * out_esz));
+}
+
+size_t ares_elt_tile_l1_bytes(int32_t nin, int64_t chunk) { return 2 * (size_t)(nin + 1) * ALIGN8((size_t)chunk); }
+

@@ -1,0 +1,36 @@
+/* Tiled, double-buffered, multi-core execution of the integer ops on a cluster: tiles move
+ * L2 -> L1 by DMA while the cores compute the previous tile, results move back L1 -> L2.
+ * The kernels of ares_kernels.h compute each tile (split across the cores); the tile sizes
+ * come from the compiler's plan-tiles pass, which sizes them with the *_l1_bytes functions
+ * below - the same ones the executors use to lay out L1, so the plan and the run agree. */
+#ifndef ARES_TILED_H
+#define ARES_TILED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ares_kernels.h"
+
+/* Conv and pooling: tiles of th output rows x tc output channels (full width). For grouped
+ * convs and pools tc is a multiple of the channels per group. */
+typedef struct {
+  int32_t th, tc;
+} ares_tile2;
+
+/* L1 bytes used by a conv / pool tiling: two input, two weight (conv) and two output
+ * buffers. w_per_channel = 0 for pools; out_esz = 1 (int8) or 4 (float output). */
+size_t ares_conv_tile_l1_bytes(const ares_conv_shape *s, int32_t th, int32_t tc, size_t w_per_channel, size_t out_esz);
+size_t ares_linear_tile_l1_bytes(int32_t k, int32_t tr, int32_t tn, size_t out_esz);
+size_t ares_elt_tile_l1_bytes(int32_t nin, int64_t chunk);
+
+void ares_conv2d_tiled(const int8_t *x, const int8_t *w, const int32_t *bias, void *y, const ares_conv_shape *s,
+                       const ares_rq *rq, const ares_tile2 *t);
+/* rq == NULL: max pool; otherwise average pool with per-count requantization. */
+void ares_pool_tiled(const int8_t *x, int8_t *y, const ares_pool_shape *s, const ares_rq *rq, const ares_tile2 *t);
+/* Tiles of tr rows x tn output features, the whole K per row. */
+void ares_linear_tiled(const int8_t *x, const int8_t *w, const int32_t *bias, void *y, int32_t rows, int32_t k,
+                       int32_t n, int32_t x_zp, const ares_rq *rq, const ares_tile2 *t);
+/* Elementwise (add: b != NULL; requant: b == NULL) over chunks of `chunk` elements. */
+void ares_eltwise_tiled(const int8_t *a, const int8_t *b, int8_t *y, int64_t n, const ares_elt *p, int64_t chunk);
+
+#endif

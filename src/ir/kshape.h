@@ -1,0 +1,15 @@
+/* The runtime kernels' shape descriptors (runtime/ares_kernels.h) of an integer node: one
+ * definition for the tiler, which sizes tiles with them, and the emitter, which writes them
+ * into the generated code. */
+#ifndef ARES_KSHAPE_H
+#define ARES_KSHAPE_H
+
+#include "ares_kernels.h"
+#include "ir.h"
+
+void ares_kshape_conv(const ares_graph *g, const ares_node *n, ares_conv_shape *s);
+void ares_kshape_pool(const ares_graph *g, const ares_node *n, ares_pool_shape *s);
+/* QLINEAR: rows, K, N. */
+void ares_kshape_linear(const ares_graph *g, const ares_node *n, int32_t *rows, int32_t *k, int32_t *nout);
+
+#endif

@@ -1,0 +1,134 @@
+/* plan-tiles: for every conv, linear, pooling and elementwise layer, the tile the cluster
+ * executes it in: the one, among all tilings whose double-buffered L1 footprint fits the
+ * budget (g->l1_budget), with the lowest cost
+ *     DMA bytes  +  TILE_COST x tiles  +  idle core-MACs / 4
+ * i.e. traffic, per-tile overhead (DMA programming, fork/join) and the work lost when the
+ * tile's channels or rows do not split evenly over g->ncores. The search is exhaustive over
+ * tile heights and channel counts (a few thousand candidates per layer). The footprints come
+ * from runtime/ares_tile_plan.c, the functions the executors lay out L1 with.
+ * Concat, Pad, Transpose, Reshape, Quantize and Dequantize run from L2 on the orchestrator
+ * (tiled == 0). */
+#include <stdint.h>
+
+#include "ares_tiled.h"
+#include "ir/diag.h"
+#include "ir/kshape.h"
+#include "passes.h"
+
+#define TILE_COST 256 /* bytes-equivalent of one tile's fixed overhead */
+
+typedef struct {
+  int found;
+  int th, tc;
+  int64_t l1, dma, ntiles;
+  double cost;
+} choice;
+
+/* Cores kept busy by a tile of `units` independent channel groups or, when there are fewer
+ * than cores, `rows` rows: the fraction of the cluster doing useful work. */
+static double utilization(int64_t units, int64_t rows, int nc) {
+  int64_t parts = units >= nc ? units : rows;
+  int64_t rounds = (parts + nc - 1) / nc;
+  return (double)parts / (double)(rounds * nc);
+}
+
+static void consider(choice *best, int th, int tc, int64_t l1, int64_t dma, int64_t ntiles, int64_t macs, double util) {
+  double cost = (double)dma + (double)TILE_COST * (double)ntiles + (double)macs * (1.0 / util - 1.0) / 4.0;
+  if (!best->found || cost < best->cost || (cost == best->cost && l1 > best->l1))
+    *best = (choice){1, th, tc, l1, dma, ntiles, cost};
+}
+
+static int no_fit(ares_node *n, int64_t need, int64_t budget) {
+  return ares_fail(n, "unsupported: the smallest tile needs %lld bytes of L1, the budget is %lld (raise --l1)",
+                   (long long)need, (long long)budget);
+}
+
+static int plan_conv_like(ares_graph *g, ares_node *n, choice *best) {
+  ares_conv_shape s;
+  size_t wpc = 0, esz = 1;
+  if (n->op == ARES_OP_QCONV) {
+    ares_kshape_conv(g, n, &s);
+    wpc = (size_t)(s.cin / s.group) * s.kh * s.kw;
+    esz = n->p.conv.rq.out_float ? 4 : 1;
+  } else {
+    ares_pool_shape p;
+    ares_kshape_pool(g, n, &p);
+    s = (ares_conv_shape){p.n, p.c, p.h, p.w, p.c, p.oh, p.ow, p.kh, p.kw, p.sh, p.sw, p.dh, p.dw, p.pad_t, p.pad_l, p.c, p.x_zp};
+  }
+  int32_t unit = s.group == 1 ? 1 : s.cout / s.group; /* output channels that stay together */
+  int64_t macs = n->macs ? n->macs : (int64_t)s.n * s.cout * s.oh * s.ow * s.kh * s.kw;
+  int64_t smallest = -1;
+  for (int32_t tc = unit; tc <= s.cout; tc += unit) {
+    int32_t nct = (s.cout + tc - 1) / tc, cin_t = s.group == 1 ? s.cin : tc / unit * (s.cin / s.group);
+    for (int32_t th = 1; th <= s.oh; th++) {
+      int64_t l1 = (int64_t)ares_conv_tile_l1_bytes(&s, th, tc, wpc, esz);
+      if (smallest < 0 || l1 < smallest) smallest = l1;
+      if (l1 > g->l1_budget) break; /* taller tiles only get bigger */
+      int32_t nrt = (s.oh + th - 1) / th;
+      int64_t in_rows = (int64_t)(th - 1) * s.sh + (int64_t)(s.kh - 1) * s.dh + 1;
+      if (in_rows > s.h) in_rows = s.h;
+      int64_t dma = (int64_t)nct * s.n * nrt * cin_t * in_rows * s.w /* inputs, halos included */
+                    + (int64_t)s.cout * (int64_t)wpc                  /* weights, once */
+                    + (int64_t)s.n * s.cout * s.oh * s.ow * (int64_t)esz;
+      consider(best, th, tc, l1, dma, (int64_t)nct * s.n * nrt, macs, utilization(tc / unit, th, g->ncores));
+    }
+  }
+  return best->found ? 0 : no_fit(n, smallest, g->l1_budget);
+}
+
+static int plan_linear(ares_graph *g, ares_node *n, choice *best) {
+  int32_t rows, k, nout;
+  ares_kshape_linear(g, n, &rows, &k, &nout);
+  size_t esz = n->p.linear.rq.out_float ? 4 : 1;
+  int64_t smallest = -1;
+  for (int32_t tn = 1; tn <= nout; tn++) {
+    int32_t nnt = (nout + tn - 1) / tn;
+    for (int32_t tr = 1; tr <= rows; tr++) {
+      int64_t l1 = (int64_t)ares_linear_tile_l1_bytes(k, tr, tn, esz);
+      if (smallest < 0 || l1 < smallest) smallest = l1;
+      if (l1 > g->l1_budget) break;
+      int32_t nrt = (rows + tr - 1) / tr;
+      int64_t dma = (int64_t)nnt * rows * k + (int64_t)nout * k + (int64_t)rows * nout * (int64_t)esz;
+      consider(best, tr, tn, l1, dma, (int64_t)nnt * nrt, n->macs, utilization(tn, tn, g->ncores));
+    }
+  }
+  return best->found ? 0 : no_fit(n, smallest, g->l1_budget);
+}
+
+static int plan_eltwise(ares_graph *g, ares_node *n, choice *best) {
+  int nin = n->op == ARES_OP_QADD ? 2 : 1;
+  int64_t total = ares_tensor_numel(g->tensors[n->out[0]]);
+  int64_t chunk = (g->l1_budget / (2 * (nin + 1))) / 8 * 8;
+  if (chunk > total) chunk = total;
+  if (chunk < 1) return no_fit(n, (int64_t)ares_elt_tile_l1_bytes(nin, 8), g->l1_budget);
+  *best = (choice){1, 0, 0, (int64_t)ares_elt_tile_l1_bytes(nin, chunk), total * (nin + 1), (total + chunk - 1) / chunk, 0};
+  n->tile_chunk = chunk;
+  return 0;
+}
+
+int ares_pass_plan_tiles(ares_graph *g) {
+  if (g->l1_budget <= 0 || g->ncores < 1) return ares_fail(NULL, "internal: no L1 budget or core count set");
+  for (int i = 0; i < g->nnodes; i++) {
+    ares_node *n = g->nodes[i];
+    if (n->dead) continue;
+    choice best = {0};
+    int rc;
+    switch (n->op) {
+    case ARES_OP_QCONV:
+    case ARES_OP_QMAXPOOL:
+    case ARES_OP_QAVGPOOL: rc = plan_conv_like(g, n, &best); break;
+    case ARES_OP_QLINEAR: rc = plan_linear(g, n, &best); break;
+    case ARES_OP_QADD:
+    case ARES_OP_QREQUANT: rc = plan_eltwise(g, n, &best); break;
+    default: continue;
+    }
+    if (rc < 0) return -1;
+    n->tiled = 1;
+    n->tile_h = best.th;
+    n->tile_c = best.tc;
+    n->l1_bytes = best.l1;
+    n->dma_bytes = best.dma;
+    n->ntiles = best.ntiles;
+  }
+  return 0;
+}
