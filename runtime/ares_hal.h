@@ -3,7 +3,9 @@
  *   runtime/hal/ares_hal_host.c  pthreads as cores; L1 as a separate arena of exactly the
  *                                target's size; every DMA bounds-checked; DMA deferred to
  *                                its wait with the destination poisoned at issue.
- * (rv32, gap9 and siracusa backends implement the same functions.)
+ *   runtime/hal/ares_hal_rv32.c  harts of qemu-system-riscv32 as cores (start-up code parks
+ *                                harts 1..n-1); the same strict DMA; instruction counts.
+ * (gap9 and siracusa backends implement the same functions.)
  *
  * Model: one orchestrator (the caller of ares_net_run) drives DMA and forks work onto the
  * cluster's worker cores; a fork returns when every core has finished. */
@@ -42,6 +44,13 @@ void ares_hal_dma_2d(ares_dma *d, void *dst, const void *src, size_t row_bytes, 
                      size_t dst_stride, size_t src_stride);
 void ares_hal_dma_1d(ares_dma *d, void *dst, const void *src, size_t bytes);
 void ares_hal_dma_wait(ares_dma *d);
+
+/* Instruction counting (rv32): with profiling on, a fork runs the cores' shares one after
+ * another on the calling hart and counts each; the critical path is the serial
+ * (orchestrator) instructions plus, per fork, the largest share - DMA copies excluded, as
+ * the cluster DMA runs beside the cores. Backends without counters return -1. */
+int ares_hal_profile(int on);
+int64_t ares_hal_critical_path(void);
 
 /* Reports a fatal HAL misuse (out-of-bounds DMA, ...) and stops the program. */
 void ares_hal_panic(const char *fmt, ...);

@@ -72,7 +72,24 @@ def _builders():
         def forward(self, x):
             return self.fc(self.flat(self.inp(x)))
 
+    class DeadReLU(torch.nn.Module):
+        """conv1's bias keeps its ReLU at 0 through calibration, so Brevitas gives that ReLU
+        its minimum scale 1e-10; conv2's float bias is then ~1e11 accumulator units."""
+
+        def __init__(self):
+            super().__init__()
+            self.inp = an.QuantIdentity()
+            self.conv1, self.relu = an.Conv2d(1, 1, 1), an.ReLU()
+            self.conv2, self.out = an.Conv2d(1, 2, 3, padding=1), an.QuantIdentity()
+            with torch.no_grad():
+                self.conv1.weight.fill_(0.01)
+                self.conv1.bias.fill_(-100.0)
+
+        def forward(self, x):
+            return self.out(self.conv2(self.relu(self.conv1(self.inp(x)))))
+
     return {
+        "dead_relu_bias": (DeadReLU, (1, 1, 4, 4)),
         "linear_nobias": (LinearNoBias, (1, 2, 2, 2)),
         "cat_maxpool": (lambda: TwoBranchCat(ThenConv(an.MaxPool2d(2), 4)), (1, 2, 4, 4)),
         "cat_relu": (lambda: TwoBranchCat(ThenConv(an.ReLU(), 4)), (1, 2, 4, 4)),
@@ -82,6 +99,10 @@ def _builders():
 
 # name -> (what it is, a fragment of the message `ares run` gives today; None once fixed)
 CASES = {
+    "dead_relu_bias": (
+        "a float bias after an activation whose scale is Brevitas' minimum (1e-10, a ReLU "
+        "that never fired in calibration): the bias does not fit int32 accumulator units",
+        "the accumulator of channel 0 with its bias can leave int32 (range proof failed)"),
     "linear_nobias": (
         "ares.nn.Linear(bias=False): Brevitas exports Transpose(DequantizeLinear(W)) -> MatMul",
         "(MatMul): unsupported: weight input 1 is not a constant"),

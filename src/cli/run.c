@@ -66,12 +66,53 @@ static int run_cmd(const char *cmd, const char *what) {
   return 0;
 }
 
+/* Runs the built network in proj with the given options (relative paths): natively, or on
+ * qemu-system-riscv32 with `cores` harts (0: one hart with exact instruction counting). */
+static int run_network(const char *proj, int rv32, int cores, const char *opts, const char *files) {
+  char cmd[16384], args[8192];
+  if (!rv32) {
+    snprintf(cmd, sizeof cmd, "cd '%s' && ./ares_net %s%s", proj, opts, files);
+    return run_cmd(cmd, "running the generated network");
+  }
+  /* semihosting argv: each word an arg= option */
+  size_t k = 0;
+  char words[8192];
+  snprintf(words, sizeof words, "%s%s", opts, files);
+  for (char *w = strtok(words, " "); w && k < sizeof args; w = strtok(NULL, " "))
+    k += (size_t)snprintf(args + k, sizeof args - k, ",arg=%s", w);
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && timeout 3600 qemu-system-riscv32 -machine virt -m 256M -nographic -bios none -smp %d %s "
+           "-semihosting-config enable=on,target=native%s -kernel ares_net.elf",
+           proj, cores ? cores : 1, cores ? "" : "-icount shift=0,sleep=off", args);
+  return run_cmd(cmd, cores ? "running the generated network on qemu-system-riscv32" : "counting instructions on qemu-system-riscv32");
+}
+
+/* profile.txt ("layer instructions" per line) -> instructions per layer, in schedule order. */
+static int64_t *layer_instr;
+static int read_profile(ares_graph *g, const char *proj) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/profile.txt", proj);
+  FILE *f = fopen(path, "r");
+  if (!f) return ares_fail(NULL, "no instruction counts in '%s'", path);
+  free(layer_instr);
+  layer_instr = calloc((size_t)g->nnodes + 1, sizeof(int64_t));
+  int l;
+  long long c;
+  while (layer_instr && fscanf(f, "%d %lld", &l, &c) == 2)
+    if (l >= 0 && l < g->nnodes) layer_instr[l] = c;
+  fclose(f);
+  return layer_instr ? 0 : ares_fail(NULL, "out of memory");
+}
+
+
 /* Compares the dumped layers with the reference. Returns the number of mismatching layers,
  * or -1 on error. */
 static int compare_layers(ares_graph *g, void **values, const char *proj) {
   int *order, cnt = ares_graph_topo(g, &order);
   int bad = 0;
   ares_report_header(stdout, 1);
+  int64_t total_instr = 0;
+  if (layer_instr) printf("%112s  %-14s %12s  %6s\n", "", "", "rv32 instr", "MAC/in");
   for (int s = 0; s < cnt; s++) {
     ares_node *n = g->nodes[order[s]];
     ares_tensor *y = g->tensors[n->out[0]];
@@ -100,9 +141,23 @@ static int compare_layers(ares_graph *g, void **values, const char *proj) {
       }
       ares_npy_free(&a);
     }
-    ares_report_row(stdout, g, s, n, verdict);
+    if (layer_instr) {
+      char v2[160];
+      snprintf(v2, sizeof v2, "%-14s %12lld  %6.3f", verdict, (long long)layer_instr[s],
+               layer_instr[s] ? (double)n->macs / (double)layer_instr[s] : 0.0);
+      total_instr += layer_instr[s];
+      ares_report_row(stdout, g, s, n, v2);
+    } else {
+      ares_report_row(stdout, g, s, n, verdict);
+    }
   }
   ares_report_footer(stdout, g);
+  if (layer_instr) {
+    int64_t macs = 0;
+    for (int i = 0; i < g->nnodes; i++) macs += g->nodes[i]->dead ? 0 : g->nodes[i]->macs;
+    printf("rv32: %lld instructions on the critical path over %d cores, %.3f MACs per instruction\n", (long long)total_instr,
+           g->ncores, total_instr ? (double)macs / (double)total_instr : 0.0);
+  }
   free(order);
   return bad;
 }
@@ -110,7 +165,10 @@ static int compare_layers(ares_graph *g, void **values, const char *proj) {
 int ares_cli_run(const ares_cli_opts *o) {
   const ares_target *tg = ares_target_find(o->target);
   if (!tg) return ares_fail(NULL, "unknown target '%s' (known: %s)", o->target, ares_target_names()), 2;
-  if (strcmp(tg->name, "host") != 0) return ares_fail(NULL, "unsupported: 'ares run' on target '%s' (host only for now)", tg->name), 2;
+  int rv32 = strcmp(tg->name, "rv32") == 0;
+  if (strcmp(tg->name, "host") != 0 && !rv32)
+    return ares_fail(NULL, "unsupported: 'ares run' on target '%s' (it runs host and rv32; compile for %s and run on the chip)",
+                     tg->name, tg->name), 2;
   ares_graph *g = ares_cli_load(o->model, o);
   if (!g) return 2;
   void **values = calloc((size_t)g->ntensors + 1, sizeof(void *));
@@ -149,7 +207,7 @@ int ares_cli_run(const ares_cli_opts *o) {
     ares_fail(NULL, "project path '%s' contains a quote", proj);
     goto done;
   }
-  snprintf(cmd, sizeof cmd, "make -s -C '%s' ares_net >&2", proj);
+  snprintf(cmd, sizeof cmd, "make -s -C '%s' %s >&2", proj, rv32 ? "ares_net.elf" : "ares_net");
   if (run_cmd(cmd, "building the generated project") < 0) goto done;
   snprintf(path, sizeof path, "%s/layers", proj);
   if (ares_remove_tree(path) != 0 && errno != ENOENT) {
@@ -160,7 +218,10 @@ int ares_cli_run(const ares_cli_opts *o) {
     ares_fail(NULL, "cannot create '%s': %s", path, strerror(errno));
     goto done;
   }
-  size_t k = (size_t)snprintf(cmd, sizeof cmd, "'%s/ares_net' --dump '%s/layers'", proj, proj);
+  /* inputs and outputs as files in the project; the program gets them relative to it */
+  char files[4096];
+  size_t k = 0;
+  files[0] = 0;
   for (int i = 0; i < g->ninputs; i++) {
     ares_tensor *t = g->tensors[g->inputs[i]];
     snprintf(path, sizeof path, "%s/input_%d.npy", proj, i);
@@ -168,14 +229,13 @@ int ares_cli_run(const ares_cli_opts *o) {
       ares_fail(NULL, "cannot write '%s'", path);
       goto done;
     }
-    k += (size_t)snprintf(cmd + k, sizeof cmd - k, " '%s'", path);
+    k += (size_t)snprintf(files + k, sizeof files - k, " input_%d.npy", i);
   }
-  for (int i = 0; i < g->noutputs; i++) k += (size_t)snprintf(cmd + k, sizeof cmd - k, " '%s/output_%d.npy'", proj, i);
-  if (k >= sizeof cmd) {
-    ares_fail(NULL, "command line too long");
-    goto done;
-  }
-  if (run_cmd(cmd, "running the generated network") < 0) goto done;
+  for (int i = 0; i < g->noutputs && k < sizeof files; i++)
+    k += (size_t)snprintf(files + k, sizeof files - k, " output_%d.npy", i);
+  if (k >= sizeof files || run_network(proj, rv32, g->ncores, "--dump layers", files) < 0) goto done;
+  /* rv32: a second run on one hart under -icount counts each layer's instructions */
+  if (rv32 && (run_network(proj, rv32, 0, "--profile profile.txt", files) < 0 || read_profile(g, proj) < 0)) goto done;
   int bad = compare_layers(g, values, proj);
   if (bad < 0) goto done;
   if (bad == 0) printf("ares: all layers match the reference bit for bit\n");
@@ -183,6 +243,8 @@ int ares_cli_run(const ares_cli_opts *o) {
   status = bad ? 1 : 0;
 done:
   if (made_tmp) ares_remove_tree(tmpdir);
+  free(layer_instr);
+  layer_instr = NULL;
   if (values) ares_ref_free(g, values);
   for (int i = 0; inputs && i < g->ninputs; i++) free(inputs[i]);
   free(inputs);

@@ -7,7 +7,7 @@ static const ares_target targets[] = {
     /* host and rv32 test GAP9's plan: its L1 (128 KiB, of which 8 KiB go to the cores'
      * stacks and the runtime), its L2 and its 8 workers */
     {"host", "portable C, pthreads as cores, strict DMA (validation platform)", 120 * 1024, 1536 * 1024, 8, 1},
-    {"rv32", "32-bit RISC-V under QEMU (not yet emitted)", 120 * 1024, 1536 * 1024, 8, 0},
+    {"rv32", "32-bit RISC-V (rv32imac) on qemu-system-riscv32, harts as cores", 120 * 1024, 1536 * 1024, 8, 1},
     {"gap9", "GreenWaves GAP9, PMSIS (not yet emitted)", 120 * 1024, 1536 * 1024, 8, 0},
     {"siracusa", "PULP Siracusa, PULP runtime (not yet emitted)", 248 * 1024, 2048 * 1024, 8, 0},
 };
