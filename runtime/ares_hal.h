@@ -5,7 +5,8 @@
  *                                its wait with the destination poisoned at issue.
  *   runtime/hal/ares_hal_rv32.c  harts of qemu-system-riscv32 as cores (start-up code parks
  *                                harts 1..n-1); the same strict DMA; instruction counts.
- * (gap9 and siracusa backends implement the same functions.)
+ *   runtime/hal/ares_hal_pmsis.c GAP9 through PMSIS (team fork, cluster DMA, L1 malloc).
+ *   runtime/hal/ares_hal_pulp.c  Siracusa through the PULP runtime (barriers, mchan DMA).
  *
  * Model: one orchestrator (the caller of ares_net_run) drives DMA and forks work onto the
  * cluster's worker cores; a fork returns when every core has finished. */
@@ -39,6 +40,7 @@ typedef struct {
   const int8_t *src;
   size_t row_bytes, rows, dst_stride, src_stride;
   int pending;
+  uint32_t hw[8]; /* the backend's own descriptor (PMSIS command, mchan id) */
 } ares_dma;
 void ares_hal_dma_2d(ares_dma *d, void *dst, const void *src, size_t row_bytes, size_t rows,
                      size_t dst_stride, size_t src_stride);

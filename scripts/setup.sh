@@ -5,7 +5,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
-apt_pkgs=(libonnx-dev protobuf-c-compiler libprotobuf-c-dev make gcc libonnx-testdata)
+# rv32: the cross compiler with picolibc, and QEMU (qemu-system-riscv32 is in qemu-system-misc)
+apt_pkgs=(libonnx-dev protobuf-c-compiler libprotobuf-c-dev make gcc libonnx-testdata
+          gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

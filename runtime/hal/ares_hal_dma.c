@@ -73,7 +73,7 @@ void ares_hal_dma_2d(ares_dma *d, void *dst, const void *src, size_t row_bytes, 
     ares_hal_panic("DMA out of bounds: %zu rows of %zu bytes, %p (stride %zu) -> %p (stride %zu)%s%s", rows, row_bytes,
                    src, src_stride, dst, dst_stride, !ws ? ", source outside L1/L2" : "",
                    !wd ? ", destination outside L1/L2" : (wd != 1 && ws != 1 ? ", neither end in L1" : ""));
-  *d = (ares_dma){(int8_t *)dst, (const int8_t *)src, row_bytes, rows, dst_stride, src_stride, 1};
+  *d = (ares_dma){(int8_t *)dst, (const int8_t *)src, row_bytes, rows, dst_stride, src_stride, 1, {0}};
   ares_hal_copy_begin();
   for (size_t r = 0; r < rows; r++) memset(d->dst + r * dst_stride, POISON, row_bytes);
   ares_hal_copy_end();

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ares_npy.h"
 #include "cli.h"
 #include "emit/emit.h"
 #include "frontend/frontend.h"
@@ -40,12 +41,14 @@ static const char *usage_compile =
     "nothing is left behind when compilation fails.\n"
     "\n"
     "  -o, --out DIR        output directory (required)\n"
-    "  --target NAME        target platform: host (default); rv32, gap9, siracusa are described\n"
-    "                       but have no emitter yet\n"
+    "  --target NAME        host (default) or rv32: a project with a main that reads .npy files\n"
+    "                       (make: host binary; make ares_net.elf: qemu-system-riscv32);\n"
+    "                       gap9: a GAP SDK (PMSIS) project; siracusa: a PULP runtime project\n"
     "  --cores N            cluster cores the layers are split over (default: the target's, 8)\n"
     "  --l1 BYTES           L1 bytes the tiles may use (default: the target's, 122880 for\n"
     "                       gap9 sizes); every conv, linear, pooling and elementwise layer is\n"
     "                       tiled through L1 with double-buffered DMA\n"
+    "  --input X.npy        gap9/siracusa: the input the chip program runs on (default zeros)\n"
     "  --report             print the per-layer table (tile, L1 bytes, DMA bytes) and the L2 map\n"
     "  --dump-after PASS    write the IR after PASS (see 'ares passes') to stdout or --dump-file\n"
     "  --dump-file FILE     where --dump-after writes\n";
@@ -149,7 +152,22 @@ static int cmd_compile(int argc, char **argv) {
   clock_t t0 = clock();
   ares_graph *g = ares_cli_load(o.model, &o);
   if (!g) return 2;
-  int rc = ares_emit_project(g, o.target, o.out);
+  /* a chip project runs on the input compiled into it */
+  ares_npy in = {0};
+  const float *inputs[1] = {NULL};
+  if (o.input) {
+    char err[256];
+    if (ares_npy_load(o.input, &in, err, sizeof err) != 0 || strcmp(in.dtype, "f4") != 0 || g->ninputs != 1 ||
+        in.nbytes != ares_tensor_nbytes(g->tensors[g->inputs[0]])) {
+      ares_fail(NULL, "--input '%s': %s", o.input, in.data ? "does not match the model's input" : err);
+      ares_npy_free(&in);
+      ares_graph_free(g);
+      return 2;
+    }
+    inputs[0] = in.data;
+  }
+  int rc = ares_emit_project_input(g, o.target, o.out, inputs);
+  ares_npy_free(&in);
   if (rc == 0 && o.report) ares_report(stdout, g);
   double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
   if (rc == 0) fprintf(stderr, "ares: compiled %s for %s into %s in %.3f s\n", o.model, o.target, o.out, secs);

@@ -8,6 +8,8 @@
  * in a temporary sibling directory and renamed at the end, so a failure leaves nothing.
  * Returns 0, or -1 after reporting. */
 int ares_emit_project(ares_graph *g, const char *target, const char *dir);
+/* Same, with the input a chip project (gap9, siracusa) runs on; NULL: zeros. */
+int ares_emit_project_input(ares_graph *g, const char *target, const char *dir, const float *const *input);
 
 /* Directory holding the runtime sources copied into projects: $ARES_RUNTIME_DIR, else
  * the repository's runtime/ (recorded at build time). */

@@ -190,7 +190,11 @@ static int eval_const_node(ares_graph *g, ares_node *n) {
       step[d] = 1;
       dims[d] = x->dims[d];
     }
+    if (n->in[1] < 0 || n->in[2] < 0) return ares_fail(n, "Slice needs starts and ends");
     int64_t na = ares_tensor_numel(g->tensors[n->in[1]]);
+    for (int k = 2; k < 5 && k < n->nin; k++)
+      if (n->in[k] >= 0 && ares_tensor_numel(g->tensors[n->in[k]]) != na)
+        return ares_fail(n, "starts, ends, axes and steps differ in length");
     for (int64_t k = 0; k < na; k++) {
       int64_t ax = n->nin > 3 && n->in[3] >= 0 ? const_i(g, n->in[3], k) : k;
       if (ax < 0) ax += x->rank;

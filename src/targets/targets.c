@@ -8,8 +8,8 @@ static const ares_target targets[] = {
      * stacks and the runtime), its L2 and its 8 workers */
     {"host", "portable C, pthreads as cores, strict DMA (validation platform)", 120 * 1024, 1536 * 1024, 8, 1},
     {"rv32", "32-bit RISC-V (rv32imac) on qemu-system-riscv32, harts as cores", 120 * 1024, 1536 * 1024, 8, 1},
-    {"gap9", "GreenWaves GAP9, PMSIS (not yet emitted)", 120 * 1024, 1536 * 1024, 8, 0},
-    {"siracusa", "PULP Siracusa, PULP runtime (not yet emitted)", 248 * 1024, 2048 * 1024, 8, 0},
+    {"gap9", "GreenWaves GAP9: a GAP SDK (PMSIS) project", 120 * 1024, 1536 * 1024, 8, 1},
+    {"siracusa", "PULP Siracusa: a PULP runtime project", 248 * 1024, 2048 * 1024, 8, 1},
 };
 
 const ares_target *ares_target_find(const char *name) {

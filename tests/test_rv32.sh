@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Real 32-bit RISC-V: every zoo network on qemu-system-riscv32 with 8 harts as the
+# cluster's cores (bit-exact against the reference, with per-layer instruction counts from
+# a one-hart -icount run); and the GAP9 / Siracusa projects: complete, and their network
+# and kernels compile with riscv64-unknown-elf-gcc for rv32imc.
+set -u
+cd "$(dirname "$0")/.."
+. tests/lib.sh
+ARES=build/ares
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+for f in tests/zoo/*/model.onnx tests/zoo/*/model.qonnx.onnx; do
+  [ -f "$f" ] || continue
+  n=${f#tests/zoo/}
+  if "$ARES" run "$f" --target rv32 >"$tmp/run.log" 2>&1; then
+    t_ok "$n on 8 rv32 harts: $(grep -o 'rv32: .*' "$tmp/run.log")"
+  else
+    t_fail "$n on rv32"; tail -6 "$tmp/run.log" | sed 's/^/     /'
+  fi
+done
+
+for target in gap9 siracusa; do
+  for f in tests/zoo/resnet_basic/model.onnx tests/zoo/depthwise/model.qonnx.onnx tests/zoo/mlp/model.onnx; do
+    d="$tmp/$target-$(basename "$(dirname "$f")")"
+    if "$ARES" compile "$f" --target $target -o "$d" --input "$(dirname "$f")/input.npy" 2>"$tmp/c.log" &&
+       [ -f "$d/main_chip.c" ] && [ -f "$d/input_data.c" ] && [ -f "$d/Makefile" ] && make -s -C "$d" kernels-check >"$tmp/k.log" 2>&1; then
+      t_ok "$target project for ${f#tests/zoo/} is complete and compiles for rv32imc"
+    else
+      t_fail "$target project for ${f#tests/zoo/}"; cat "$tmp/c.log" "$tmp/k.log" 2>/dev/null | tail -5
+    fi
+  done
+done
+t_summary
