@@ -16,7 +16,7 @@ t_expect "unknown command" 2 "unknown command" $ARES frobnicate
 t_expect "unknown option" 2 "unknown option" $ARES compile tests/zoo/tinycnn/model.onnx --bogus
 t_expect "compile without -o" 2 "needs -o" $ARES compile tests/zoo/tinycnn/model.onnx
 t_expect "unknown target" 2 "unknown target" $ARES compile tests/zoo/tinycnn/model.onnx -o "$tmp/x" --target vax
-t_expect "target without emitter" 2 "no emitter yet" $ARES compile tests/zoo/tinycnn/model.onnx -o "$tmp/x" --target gap9
+t_expect "gap9 project" 0 "" $ARES compile tests/zoo/tinycnn/model.onnx -o "$tmp/gap9" --target gap9
 t_expect "missing file" 2 "cannot open" $ARES compile "$tmp/nope.onnx" -o "$tmp/x"
 t_expect "bad --dump-after" 2 "no pass named" $ARES compile tests/zoo/tinycnn/model.onnx -o "$tmp/x" --dump-after nope
 

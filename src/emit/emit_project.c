@@ -553,7 +553,7 @@ static int write_input_data(const ares_graph *g, const char *dir, const float *c
     const ares_tensor *t = g->tensors[g->inputs[i]];
     int64_t n = ares_tensor_numel(t);
     fprintf(f, "static const float input_%d[%" PRId64 "] = {", i, n ? n : 1);
-    for (int64_t k = 0; k < n; k++) fprintf(f, "%s%a", k % 8 ? ", " : (k ? ",\n  " : "\n  "), input ? (double)input[i][k] : 0.0);
+    for (int64_t k = 0; k < n; k++) fprintf(f, "%s%a", k % 8 ? ", " : (k ? ",\n  " : "\n  "), input && input[i] ? (double)input[i][k] : 0.0);
     fprintf(f, "};\n");
   }
   fprintf(f, "const void *const ares_input_data[ARES_NET_NUM_INPUTS] = {");
