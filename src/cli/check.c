@@ -210,6 +210,7 @@ int ares_cli_check(int argc, char **argv) {
   }
 
   g->l1_budget = target->l1_bytes; /* what plan-tiles plans for, as compile does */
+  g->l2_budget = target->l2_bytes;
   g->ncores = target->cores;
 
   /* snapshot of the imported nodes: names, op types, and which read unknown results */

@@ -122,6 +122,7 @@ ares_graph *ares_cli_load(const char *model, const ares_cli_opts *o) {
   if (!g) return NULL;
   g->ncores = (int)cores;
   g->l1_budget = l1;
+  g->l2_budget = t->l2_bytes;
   FILE *df = stdout;
   if (dump_after && dump_file && !(df = fopen(dump_file, "w"))) {
     ares_fail(NULL, "cannot write '%s'", dump_file);

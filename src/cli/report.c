@@ -40,6 +40,9 @@ void ares_report_footer(FILE *f, const ares_graph *g) {
   fprintf(f, "total: %" PRId64 " MACs, %" PRId64 " DMA bytes, %d cores; L1 %" PRId64 " of %" PRId64
              " bytes used at most; L2 arena %" PRId64 " bytes (lower bound %" PRId64 ")\n",
           macs, dma, g->ncores, l1, g->l1_budget, g->arena_bytes, g->arena_lower_bound);
+  fprintf(f, "weights: %" PRId64 " bytes in L2 beside the arena (L2 %" PRId64 " bytes), %" PRId64
+             " bytes in L3, fetched tile by tile\n",
+          g->l2_weight_bytes, g->l2_budget, g->l3_weight_bytes);
 }
 
 void ares_report_l2_map(FILE *f, const ares_graph *g) {

@@ -569,6 +569,10 @@ int ares_emit_project_input(ares_graph *g, const char *target, const char *dir, 
   if (!t) return ares_fail(NULL, "unknown target '%s' (known: %s)", target, ares_target_names());
   if (!t->can_emit) return ares_fail(NULL, "unsupported: target '%s' has no emitter yet (use --target host)", target);
   int chip = strcmp(t->name, "gap9") == 0 || strcmp(t->name, "siracusa") == 0;
+  if (chip && g->l3_weight_bytes > 0)
+    ares_warn(NULL, "%lld bytes of weights do not fit %s's L2 beside the activations; the generated project keeps "
+                    "every weight in L2 (staging weights from L3 is not implemented for %s yet), so it will not fit",
+              (long long)g->l3_weight_bytes, t->name, t->name);
   for (int i = 0; i < g->nnodes; i++)
     if (!g->nodes[i]->dead && !ares_emit_has(g->nodes[i]->op)) return ares_fail(g->nodes[i], "internal: no emitter");
   struct stat st;

@@ -71,6 +71,7 @@ typedef struct ares_tensor {
   int producer;   /* node id, -1 for graph inputs and constants */
   int nconsumers;
   int64_t offset; /* plan-memory: byte offset in the activation arena, -1 = not in it */
+  int level;      /* place-levels, constants: 2 = L2-resident, 3 = in L3, streamed per tile */
 } ares_tensor;
 
 /* ONNX attribute as imported (SRC nodes). */
@@ -219,6 +220,8 @@ typedef struct {
   int64_t opset;
   char *name;
   int64_t l1_budget;         /* bytes of L1 the tiles may use (target, or --l1) */
+  int64_t l2_budget;         /* bytes of L2 (target) */
+  int64_t l2_weight_bytes, l3_weight_bytes; /* place-levels */
   int ncores;                /* cluster cores the kernels are split over */
   int64_t arena_bytes;       /* plan-memory: size of the activation arena */
   int64_t arena_lower_bound; /* largest sum of activations live at one step */

@@ -24,6 +24,7 @@ int ares_pass_fuse_clamp(ares_graph *g);
 int ares_pass_finalize(ares_graph *g);
 int ares_pass_plan_memory(ares_graph *g);
 int ares_pass_plan_tiles(ares_graph *g);
+int ares_pass_place_levels(ares_graph *g);
 
 /* The pipeline in order; count in *n. */
 const ares_pass *ares_passes(int *n);

@@ -17,6 +17,7 @@ static const ares_pass pipeline[] = {
     {"finalize", ares_pass_finalize, "drop dead nodes, check that only integer ops remain, schedule"},
     {"plan-tiles", ares_pass_plan_tiles, "per layer, the L1 tile (double-buffered) minimizing DMA traffic and core idling"},
     {"plan-memory", ares_pass_plan_memory, "lifetime-based offsets of the activations in one L2 arena"},
+    {"place-levels", ares_pass_place_levels, "weights in L2 while they fit beside the arena, the rest in L3"},
 };
 
 const ares_pass *ares_passes(int *n) {
