@@ -49,8 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ares_graph *g = ares_onnx_import_mem(data, size, "fuzz input", 0);
   if (!g) return 0;
   const ares_target *t = ares_target_find("gap9"); /* the tiler plans for a real L1 */
-  g->l1_budget = t->l1_bytes;
-  g->ncores = t->cores;
+  ares_target_apply(t, g);
   if (ares_run_passes(g, NULL, NULL) == 0) run_ref(g);
   ares_graph_free(g);
   return 0;

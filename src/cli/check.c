@@ -209,9 +209,7 @@ int ares_cli_check(int argc, char **argv) {
     return 2;
   }
 
-  g->l1_budget = target->l1_bytes; /* what plan-tiles plans for, as compile does */
-  g->l2_budget = target->l2_bytes;
-  g->ncores = target->cores;
+  ares_target_apply(target, g); /* what the planners plan for, as compile does */
 
   /* snapshot of the imported nodes: names, op types, and which read unknown results */
   int n0 = g->nnodes;

@@ -120,9 +120,9 @@ ares_graph *ares_cli_load(const char *model, const ares_cli_opts *o) {
   const char *dump_after = o ? o->dump_after : NULL, *dump_file = o ? o->dump_file : NULL;
   ares_graph *g = ares_onnx_import(model);
   if (!g) return NULL;
+  ares_target_apply(t, g);
   g->ncores = (int)cores;
   g->l1_budget = l1;
-  g->l2_budget = t->l2_bytes;
   FILE *df = stdout;
   if (dump_after && dump_file && !(df = fopen(dump_file, "w"))) {
     ares_fail(NULL, "cannot write '%s'", dump_file);

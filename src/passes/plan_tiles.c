@@ -113,6 +113,13 @@ int ares_pass_plan_tiles(ares_graph *g) {
     if (n->dead) continue;
     choice best = {0};
     int rc;
+    if (ares_tensor_numel(g->tensors[n->out[0]]) == 0) {
+      /* nothing to compute: a plan with no tiles */
+      n->tiled = 1;
+      n->tile_h = n->tile_c = 1;
+      n->tile_chunk = n->op == ARES_OP_QADD || n->op == ARES_OP_QREQUANT ? 1 : 0;
+      continue;
+    }
     switch (n->op) {
     case ARES_OP_QCONV:
     case ARES_OP_QMAXPOOL:

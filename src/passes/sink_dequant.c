@@ -2,7 +2,8 @@
  * through Relu, MaxPool, Flatten, Reshape, Transpose, Pad ... without new Q/DQ nodes. This
  * pass moves every DequantizeLinear past such ops (they become integer ops on the
  * quantized tensor), moves QuantizeLinear above pure layout ops, and turns Q(DQ(t)) into
- * a rescale. Afterwards every float compute op reads DQ outputs directly. */
+ * a rescale, and folds layout ops on quantized constants (weights). Afterwards every float
+ * compute op reads DQ outputs or quantized constants directly. */
 #include <math.h>
 #include <string.h>
 
@@ -96,6 +97,45 @@ static int clip_range(ares_graph *g, ares_node *n, ares_quant *q) {
     if (k == 2 && v < q->qmax) q->qmax = (int32_t)v;
   }
   return 0;
+}
+
+/* A layout op on a quantized constant (a weight transposed before MatMul, say) becomes a
+ * new quantized constant, its channel axis moved along. */
+static int fold_const_layout(ares_graph *g, ares_node *n) {
+  ares_tensor *x = g->tensors[n->in[0]], *y = g->tensors[n->out[0]];
+  if (!x->data || x->q.nscale == 0) return 0;
+  ares_tensor *c = ares_tensor_new(g, y->name);
+  c->dtype = x->dtype;
+  c->rank = y->rank;
+  memcpy(c->dims, y->dims, sizeof c->dims);
+  c->has_shape = 1;
+  size_t esz = ares_dtype_size(x->dtype);
+  int64_t numel = ares_tensor_numel(x);
+  c->data = ares_alloc(g, (size_t)numel * esz + 1);
+  c->q = x->q;
+  if (n->op == ARES_OP_TRANSPOSE) {
+    int perm[ARES_MAX_DIMS];
+    int64_t p64[ARES_MAX_DIMS], idx[ARES_MAX_DIMS];
+    int np = ares_attr_ints(n, "perm", p64, ARES_MAX_DIMS);
+    for (int d = 0; d < x->rank; d++) perm[d] = (int)(np < 0 ? x->rank - 1 - d : p64[d]);
+    for (int64_t i = 0; i < numel; i++) {
+      int64_t r = i, o = 0;
+      for (int d = x->rank - 1; d >= 0; d--) {
+        idx[d] = r % x->dims[d];
+        r /= x->dims[d];
+      }
+      for (int d = 0; d < c->rank; d++) o = o * c->dims[d] + idx[perm[d]];
+      memcpy((char *)c->data + o * (int64_t)esz, (char *)x->data + i * (int64_t)esz, esz);
+    }
+    for (int d = 0; d < c->rank; d++)
+      if (perm[d] == x->q.axis) c->q.axis = d;
+  } else {
+    if (x->q.nscale > 1) return ares_fail(n, "unsupported: reshaping a per-channel quantized constant");
+    memcpy(c->data, x->data, (size_t)numel * esz);
+  }
+  n->dead = 1;
+  ares_graph_replace_uses(g, y->id, c->id);
+  return 1;
 }
 
 /* op(DQ(t)) -> DQ(op_int(t)) for ops that commute with dequantization. */
@@ -197,7 +237,10 @@ int ares_pass_sink_dequant(ares_graph *g) {
       case ARES_OP_SQUEEZE:
       case ARES_OP_UNSQUEEZE:
       case ARES_OP_TRANSPOSE:
-        rc = sink_through(g, n);
+        rc = n->op != ARES_OP_RELU && n->op != ARES_OP_CLIP && n->op != ARES_OP_MAXPOOL && n->op != ARES_OP_PAD
+                 ? fold_const_layout(g, n)
+                 : 0;
+        if (rc == 0) rc = sink_through(g, n);
         break;
       case ARES_OP_QUANTIZELINEAR:
         rc = hoist_quant(g, n);

@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "ir/ir.h"
+
 typedef struct {
   const char *name;
   const char *doc;
@@ -15,6 +17,8 @@ typedef struct {
 } ares_target;
 
 const ares_target *ares_target_find(const char *name);
+/* Sets what the passes plan for (L1 budget, L2 size, cores) on g from target t. */
+void ares_target_apply(const ares_target *t, ares_graph *g);
 /* Comma-separated list of target names, for messages. */
 const char *ares_target_names(void);
 

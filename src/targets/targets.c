@@ -18,4 +18,10 @@ const ares_target *ares_target_find(const char *name) {
   return NULL;
 }
 
+void ares_target_apply(const ares_target *t, ares_graph *g) {
+  g->l1_budget = t->l1_bytes;
+  g->l2_budget = t->l2_bytes;
+  g->ncores = t->cores;
+}
+
 const char *ares_target_names(void) { return "host, rv32, gap9, siracusa"; }
