@@ -13,7 +13,8 @@ concatenated multi-scale branches, global average pooling over time and a linear
    "gestures" (a rhythm at 8, 20 or 35 cycles per window, each on its own subset of
    channels, buried in noise and drift),
 3. exports it (QCDQ and QONNX), checking the export with ONNX Runtime,
-4. compiles it for GAP9 (not possible yet: the compiler says so, and the script prints it),
+4. compiles it for GAP9 (a GAP SDK project in DIR/gap9; a compiler without a GAP9
+   emitter says so, and the script prints its message),
 5. compiles, builds and runs it on the host and compares every layer with ARES' reference
    interpreter, bit for bit.
 
@@ -126,7 +127,8 @@ def main(argv=None):
 
     try:
         ares.deploy(model, x, target="gap9", out_dir=a.out)
-        print("gap9: compiled into", a.out / "gap9")
+        print(f"gap9: compiled into {a.out / 'gap9'} (build it with the GAP SDK; it cannot "
+              f"run here, so it is validated on host below)")
     except ares.UnsupportedTargetError as e:
         print(f"gap9: not yet: {e}")
 

@@ -91,10 +91,16 @@ def check_model(model_path: Union[str, Path], target: str = "host"):
     return report
 
 
-def compile_model(model_path: Union[str, Path], out_dir: Union[str, Path], target: str = "host") -> str:
-    """`ares compile MODEL --target TARGET -o OUT_DIR`; returns the tool's log. Raises
-    UnsupportedTargetError for a target without an emitter, AresError otherwise."""
-    r = tool.run_tool(["compile", str(model_path), "--target", target, "-o", str(out_dir)])
+def compile_model(model_path: Union[str, Path], out_dir: Union[str, Path], target: str = "host",
+                  input_path=None) -> str:
+    """`ares compile MODEL --target TARGET -o OUT_DIR [--input X.npy]`; returns the tool's
+    log. `input_path` is the input a chip program (gap9, siracusa) runs on, when the tool
+    takes one. Raises UnsupportedTargetError for a target without an emitter, AresError
+    otherwise."""
+    args = ["compile", str(model_path), "--target", target, "-o", str(out_dir)]
+    if input_path is not None and target not in RUNNABLE_TARGETS and tool.compile_takes_input():
+        args += ["--input", str(input_path)]
+    r = tool.run_tool(args)
     return r.stdout + r.stderr
 
 
@@ -126,8 +132,10 @@ def deploy(model, example_input, target: str = "gap9", out_dir: Union[str, Path]
 
     Raises ExportError (export failed / disagrees with ONNX Runtime), AresError with the
     tool's message naming node, op and reason (unsupported model), UnsupportedTargetError
-    (the target has no emitter yet: gap9, siracusa today), ValidationError (some layer is
-    not bit-exact; its .result has the table) unless raise_on_mismatch=False.
+    (this build of the tool has no emitter for the target), ValidationError (some layer is
+    not bit-exact; its .result has the table) unless raise_on_mismatch=False. For a target
+    that cannot run here (gap9, siracusa, rv32) the result has the project and
+    validated=False: validate the same model on host.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -136,7 +144,7 @@ def deploy(model, example_input, target: str = "gap9", out_dir: Union[str, Path]
     report = check_model(model_path, target)
     project = out_dir / target
     _prepare_project_dir(project)
-    log = compile_model(model_path, project, target)
+    log = compile_model(model_path, project, target, exp.input_path)
     res = DeployResult(target, out_dir, model_path, project, exp, report, compile_log=log)
     if target not in RUNNABLE_TARGETS:
         return res

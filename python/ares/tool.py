@@ -192,6 +192,16 @@ def has_check() -> bool:
     return _has_check_cache[b]
 
 
+def compile_takes_input() -> bool:
+    """True when `ares compile` accepts --input (the input a chip program runs on)."""
+    b = str(ares_binary())
+    key = ("compile-input", b)
+    if key not in _has_check_cache:
+        r = subprocess.run([b, "help", "compile"], capture_output=True, text=True)
+        _has_check_cache[key] = r.returncode == 0 and "--input" in r.stdout
+    return _has_check_cache[key]
+
+
 # ----------------------------------------------------------------------------------------------
 # the per-layer table of `ares run`
 

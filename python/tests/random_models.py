@@ -149,6 +149,11 @@ def draw_spec(c) -> dict:
             s = c.int(1, k)
             p = c.int(0, k // 2)
             ceil = c.bool()
+            if ceil and (-(-(size + 2 * p - k) // s)) * s >= size + p:
+                # torch drops a last window that would start in the padding, ONNX (opset 13)
+                # does not: the export's shapes disagree with the model (ONNX Runtime refuses
+                # the graph), so no ceil_mode there
+                ceil = False
             L.update(k=k, stride=s, pad=p, ceil=ceil)
             if kind == "avgpool":
                 L.update(bits=c.int(2, 8), signed=c.bool(), count_include_pad=c.bool())
@@ -175,11 +180,6 @@ def known_gap(spec):
     minimal model under tests/models/ and an xfail(strict) test in test_regressions.py;
     when the compiler is fixed that test starts passing (and fails as XPASS): then delete
     the entry here, so the random models cover the pattern again."""
-    linears = [h for h in spec["head"].get("hidden", [])]
-    if spec["head"]["kind"] in ("linear", "gap"):
-        linears.append(spec["head"])
-    if any(l["bias"] == "none" for l in linears):
-        return "linear_nobias"  # Linear(bias=False): Transpose(DQ(W)) -> MatMul
     ch = spec["in_ch"]
     layers = spec["layers"]
     for i, L in enumerate(layers):
@@ -405,8 +405,11 @@ def has_dead_scale(path) -> bool:
 
 def known_failure(spec, out_dir: Path, log: str):
     """The known gap a failed `ares run` is, judged from the exported model, or None."""
-    if "range proof failed" in log and has_dead_scale(out_dir / "model.onnx"):
-        return "dead_relu_bias"
+    errors = [l for l in log.splitlines() if l.startswith("ares: error:")]
+    dead_sig = ("(range proof failed)", "is too large")
+    if errors and all(l.endswith(dead_sig) for l in errors) and \
+            has_dead_scale(out_dir / "model.onnx"):
+        return "dead_quantizer"  # see test_regressions.py: dead_relu_bias
     return None
 
 

@@ -160,18 +160,39 @@ def test_deploy_host_validates_every_layer(small, tmp_path):
 
 
 @pytest.mark.parametrize("target", ["gap9", "siracusa"])
-def test_deploy_to_a_target_without_emitter_raises_the_tools_message(small, tmp_path, target):
+def test_deploy_to_a_chip_target_compiles_or_says_why_not(small, tmp_path, target):
+    """A chip target cannot run here: deploy compiles its project and does not validate,
+    or, when this build of the tool has no emitter for it, raises the tool's message."""
     model, x = small
-    with pytest.raises(ares.UnsupportedTargetError) as ei:
-        ares.deploy(model, x, target=target, out_dir=tmp_path)
-    e = ei.value
-    direct = subprocess.run([str(tool.ares_binary()), "compile", str(tmp_path / "model.onnx"),
-                             "--target", target, "-o", str(tmp_path / "x")],
+    ares.export(model, x, tmp_path / "ref" / "model.onnx")
+    direct = subprocess.run([str(tool.ares_binary()), "compile", str(tmp_path / "ref/model.onnx"),
+                             "--target", target, "-o", str(tmp_path / "ref" / target)],
                             capture_output=True, text=True)
-    assert direct.returncode == 2 and e.returncode == 2
-    assert f"ares: error: {e}" == direct.stderr.strip()
-    assert f"target '{target}' has no emitter yet" in str(e)
-    assert not (tmp_path / target).exists()  # no partial project
+    if direct.returncode != 0:
+        with pytest.raises(ares.UnsupportedTargetError) as ei:
+            ares.deploy(model, x, target=target, out_dir=tmp_path / "o")
+        assert f"ares: error: {ei.value}" == direct.stderr.strip()
+        assert "has no emitter yet" in str(ei.value)
+        assert not (tmp_path / "o" / target).exists()  # no partial project
+        return
+    r = ares.deploy(model, x, target=target, out_dir=tmp_path / "o")
+    assert not r.validated and not r.all_match and r.layers == []
+    made = sorted(p.name for p in (tmp_path / "o" / target).iterdir())
+    assert made == sorted(p.name for p in (tmp_path / "ref" / target).iterdir())
+    assert "network.c" in made and "Makefile" in made
+    assert (tmp_path / "o" / target / "network.c").read_text() == \
+        (tmp_path / "ref" / target / "network.c").read_text()
+
+
+def test_no_emitter_becomes_unsupported_target_error(small, tmp_path, monkeypatch):
+    msg = "unsupported: target 'gap9' has no emitter yet (use --target host)"
+    fake = _fake_tool(tmp_path, f"""
+if [ "$1" = compile ]; then echo "ares: error: {msg}" >&2; exit 2; fi""")
+    monkeypatch.setenv("ARES_BIN", str(fake))
+    with pytest.raises(ares.UnsupportedTargetError) as ei:
+        ares.deploy(small[0], small[1], target="gap9", out_dir=tmp_path / "o")
+    assert str(ei.value) == msg and ei.value.returncode == 2
+    assert isinstance(ei.value, ares.AresError)
 
 
 class FloatConvFirst(torch.nn.Module):

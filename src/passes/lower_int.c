@@ -363,7 +363,7 @@ static int lower_avgpool(ares_graph *g, ares_node *n) {
   return 0;
 }
 
-static int lower_concat(ares_graph *g, ares_node *n) {
+int ares_lower_concat(ares_graph *g, ares_node *n) {
   ares_tensor *x0 = int_input(g, n, 0);
   if (!x0) return -1;
   int same = 1;
@@ -488,7 +488,7 @@ int ares_pass_lower_int(ares_graph *g) {
     case ARES_OP_ADD: r = lower_add(g, n); break;
     case ARES_OP_AVGPOOL:
     case ARES_OP_GLOBALAVGPOOL: r = lower_avgpool(g, n); break;
-    case ARES_OP_CONCAT: r = lower_concat(g, n); break;
+    case ARES_OP_CONCAT: r = ares_lower_concat(g, n); break;
     default: break;
     }
     if (r < 0) {

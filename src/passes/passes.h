@@ -26,6 +26,11 @@ int ares_pass_plan_memory(ares_graph *g);
 int ares_pass_plan_tiles(ares_graph *g);
 int ares_pass_place_levels(ares_graph *g);
 
+/* The integer form of a Concat of dequantized tensors (lower_int.c): into the quantizer
+ * that follows it, or - when its result is used as is - a qconcat and the DQ of its
+ * result. sink-dequant uses the latter so Relu/MaxPool/... after a Concat can sink too. */
+int ares_lower_concat(ares_graph *g, ares_node *n);
+
 /* The pipeline in order; count in *n. */
 const ares_pass *ares_passes(int *n);
 /* Runs the pipeline; after the pass named dump_after (if not NULL) writes the graph to

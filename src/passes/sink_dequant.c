@@ -242,6 +242,18 @@ int ares_pass_sink_dequant(ares_graph *g) {
                  : 0;
         if (rc == 0) rc = sink_through(g, n);
         break;
+      case ARES_OP_CONCAT: {
+        /* all inputs dequantized and the result used as a float: integer concat + DQ */
+        int all_dq = 1;
+        for (int k = 0; k < n->nin; k++) all_dq &= n->in[k] >= 0 && dq_of(g, n->in[k]) != NULL;
+        ares_node *c[2];
+        int to_q = ares_consumers(g, n->out[0], c, 2) == 1 && c[0]->op == ARES_OP_QUANTIZELINEAR;
+        if (all_dq && !to_q && !ares_is_graph_output(g, n->out[0])) {
+          rc = ares_lower_concat(g, n) < 0 ? -1 : 1;
+          ares_graph_relink(g);
+        }
+        break;
+      }
       case ARES_OP_QUANTIZELINEAR:
         rc = hoist_quant(g, n);
         if (rc == 0) rc = fold_requant(g, n);
