@@ -66,20 +66,31 @@ static void conv_part(const conv_job *j, int32_t c0, int32_t c1, int32_t r0, int
   }
 }
 
-/* Each core takes a share: channels (whole groups) when there are enough, else rows. */
+/* Core `core`'s share of a tile of tc channels x oh rows: whole units of `unit` channels
+ * (a conv group) when there are at least as many units as cores, else a band of rows.
+ * Returns 0 when the core has nothing to do. */
+static int share(int32_t tc, int32_t unit, int32_t oh, int core, int32_t *c0, int32_t *c1, int32_t *r0, int32_t *r1) {
+  int nc = ares_hal_ncores();
+  int32_t units = (tc + unit - 1) / unit;
+  if (units >= nc) {
+    *c0 = units * core / nc * unit;
+    *c1 = imin(units * (core + 1) / nc * unit, tc);
+    *r0 = 0;
+    *r1 = oh;
+  } else {
+    *c0 = 0;
+    *c1 = tc;
+    *r0 = oh * core / nc;
+    *r1 = oh * (core + 1) / nc;
+  }
+  return *c1 > *c0 && *r1 > *r0;
+}
+
 static void conv_core(void *arg, int core) {
   const conv_job *j = arg;
-  int nc = ares_hal_ncores();
-  const ares_conv_shape *s = j->s;
-  int32_t unit = s->group == 1 ? 1 : s->cout / s->group; /* channels that stay together */
-  int32_t units = (j->tc + unit - 1) / unit;
-  if (units >= nc) {
-    int32_t u0 = units * core / nc, u1 = units * (core + 1) / nc;
-    if (u1 > u0) conv_part(j, u0 * unit, imin(u1 * unit, j->tc), 0, j->oh);
-  } else {
-    int32_t r0 = j->oh * core / nc, r1 = j->oh * (core + 1) / nc;
-    if (r1 > r0) conv_part(j, 0, j->tc, r0, r1);
-  }
+  int32_t c0, c1, r0, r1;
+  if (share(j->tc, j->s->group == 1 ? 1 : j->s->cout / j->s->group, j->oh, core, &c0, &c1, &r0, &r1))
+    conv_part(j, c0, c1, r0, r1);
 }
 
 void ares_conv2d_tiled(const int8_t *x, const int8_t *w, const int32_t *bias, void *y, const ares_conv_shape *s,
@@ -162,14 +173,8 @@ static void pool_part(const pool_job *j, int32_t c0, int32_t c1, int32_t r0, int
 
 static void pool_core(void *arg, int core) {
   const pool_job *j = arg;
-  int nc = ares_hal_ncores();
-  if (j->tc >= nc) {
-    int32_t c0 = j->tc * core / nc, c1 = j->tc * (core + 1) / nc;
-    if (c1 > c0) pool_part(j, c0, c1, 0, j->oh);
-  } else {
-    int32_t r0 = j->oh * core / nc, r1 = j->oh * (core + 1) / nc;
-    if (r1 > r0) pool_part(j, 0, j->tc, r0, r1);
-  }
+  int32_t c0, c1, r0, r1;
+  if (share(j->tc, 1, j->oh, core, &c0, &c1, &r0, &r1)) pool_part(j, c0, c1, r0, r1);
 }
 
 void ares_pool_tiled(const int8_t *x, int8_t *y, const ares_pool_shape *s, const ares_rq *rq, const ares_tile2 *t) {
