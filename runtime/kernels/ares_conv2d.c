@@ -5,6 +5,7 @@
  * per output channel. Border windows clip their tap ranges once per pixel and subtract
  * the zero point per tap. */
 #include "ares_rq_internal.h"
+#include "../ares_simd.h"
 
 /* Taps k in [0, kn) with 0 <= i0 + k*d < n form the range [*lo, *hi) (possibly empty). */
 static inline void conv_tap_range(int32_t i0, int32_t d, int32_t kn, int32_t n, int32_t *lo,
@@ -50,7 +51,11 @@ void ares_conv2d_s8(const int8_t *x, const int8_t *w, const int32_t *bias, void 
               for (int32_t ky = 0; ky < kh; ky++, wk += kw) {
                 const int8_t *xr = xc + (int64_t)ky * dh * W;
                 int32_t dot = 0; /* |dot| <= kw * 2^14: no overflow for any sane kw */
-                for (int32_t kx = 0; kx < kw; kx++) dot += wk[kx] * xr[kx * dw];
+                if (dw == 1) {
+                  dot = ares_dot_s8(wk, xr, kw); /* contiguous taps: SIMD where the target has it */
+                } else {
+                  for (int32_t kx = 0; kx < kw; kx++) dot += wk[kx] * xr[kx * dw];
+                }
                 acc += (ares_acc)dot;
               }
             acc -= zcorr;

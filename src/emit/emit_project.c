@@ -407,7 +407,8 @@ static const char *gap9_makefile =
     "APP = ares_net\n"
     "APP_SRCS = main_chip.c network.c weights.c input_data.c runtime/ares_tiled.c runtime/ares_tile_plan.c \\\n"
     "           runtime/hal/ares_hal_pmsis.c $(wildcard runtime/kernels/*.c)\n"
-    "APP_CFLAGS += -O3 -std=gnu11 -ffp-contract=off -I. -Iruntime -DARES_PMSIS\n"
+    "# ARES_SIMD_PULP: sum-of-dot-product builtins of the GAP toolchain (runtime/ares_simd.h)\n"
+    "APP_CFLAGS += -O3 -std=gnu11 -ffp-contract=off -I. -Iruntime -DARES_PMSIS -DARES_SIMD_PULP\n"
     "APP_LDFLAGS += -lm\n"
     "\n"
     "ifdef RULES_DIR\n"
@@ -425,7 +426,8 @@ static const char *siracusa_makefile =
     "PULP_APP = ares_net\n"
     "PULP_APP_SRCS = main_chip.c network.c weights.c input_data.c runtime/ares_tiled.c runtime/ares_tile_plan.c \\\n"
     "                runtime/hal/ares_hal_pulp.c $(wildcard runtime/kernels/*.c)\n"
-    "PULP_CFLAGS += -O3 -std=gnu11 -ffp-contract=off -I. -Iruntime\n"
+    "# ARES_SIMD_XPULP_INSN: pv.sdotsp.b through .insn, which an upstream assembler accepts\n"
+    "PULP_CFLAGS += -O3 -std=gnu11 -ffp-contract=off -I. -Iruntime -DARES_SIMD_XPULP_INSN\n"
     "PULP_LDFLAGS += -lm\n"
     "\n"
     "ifdef PULPRT_HOME\n"
@@ -440,9 +442,9 @@ static const char *kernels_check_mk =
     "kernels-check:\n"
     "	@mkdir -p build-check\n"
     "	for f in network.c weights.c input_data.c runtime/ares_tiled.c runtime/ares_tile_plan.c runtime/kernels/*.c; do \\\n"
-    "	  $(RV_CC) -std=c11 -ffp-contract=off -march=rv32imc -mabi=ilp32 --specs=picolibc.specs -O2 -Wall -Werror -I. -Iruntime -c $$f -o build-check/$$(basename $$f .c).o || exit 1; \\\n"
+    "	  $(RV_CC) -std=c11 -ffp-contract=off -march=rv32imc -mabi=ilp32 --specs=picolibc.specs -O2 -Wall -Werror -DARES_SIMD_XPULP_INSN -I. -Iruntime -c $$f -o build-check/$$(basename $$f .c).o || exit 1; \\\n"
     "	done\n"
-    "	@echo \"kernels-check: all sources compile for rv32imc\"\n"
+    "	@echo \"kernels-check: all sources compile for rv32imc, Xpulp dot products included\"\n"
     "\n"
     ".PHONY: kernels-check\n";
 
@@ -515,7 +517,7 @@ const char *ares_runtime_dir(void) {
 
 /* The runtime's files, relative to the runtime directory (ares_runtime_dir()). */
 static const char *runtime_files[] = {
-    "ares_kernels.h", "ares_npy.h", "ares_npy.c", "ares_hal.h", "ares_tiled.h", "ares_tiled.c", "ares_tile_plan.c",
+    "ares_kernels.h", "ares_simd.h", "ares_npy.h", "ares_npy.c", "ares_hal.h", "ares_tiled.h", "ares_tiled.c", "ares_tile_plan.c",
     "ares_tile_geom.h", "hal/ares_hal_host.c", "hal/ares_hal_dma.c", "hal/ares_hal_internal.h", "hal/ares_hal_rv32.c",
     "hal/rv32_start.S", "hal/ares_hal_pmsis.c", "hal/ares_hal_pulp.c", "kernels/ares_quant.c", "kernels/ares_conv2d.c", "kernels/ares_linear.c",
     "kernels/ares_eltwise.c", "kernels/ares_concat.c", "kernels/ares_pool.c", "kernels/ares_pad.c", "kernels/ares_transpose.c",
