@@ -161,15 +161,24 @@ static int make_requant(ares_graph *g, ares_node *n, const ares_tensor *x, const
     }
     double r = acc_scale[c] / s->t->q.scale[0];
     if (ares_quant_multiplier(r, &rq->mult[c], &rq->shift[c]) < 0)
-      return ares_fail(n, "unsupported: requantization factor %g is too large", r);
+      return ares_fail(n, "unsupported: requantization factor %g is too large (is the output quantizer calibrated? "
+                          "its scale %g is far finer than the input's)", r, s->t->q.scale[0]);
     double b = ares_round_half_even(bias[c] / acc_scale[c]);
-    if (fabs(b) + (double)bound > INT32_MAX)
-      return ares_fail(n, "unsupported: the accumulator of channel %lld with its bias can leave int32 (range proof failed)",
-                       (long long)c);
+    /* A bias too large for the accumulator (an input scale far below the bias, as behind
+     * a quantizer that saw only zeros in calibration) goes whole into `add`. */
+    if (fabs(b) + (double)bound > INT32_MAX) b = 0;
     (*bias_int)[c] = (int32_t)b;
     if ((int64_t)fabs(b) + bound > n->acc_bound) n->acc_bound = (int64_t)fabs(b) + bound;
-    double add = ares_round_half_even(ldexp((bias[c] - b * acc_scale[c]) / s->t->q.scale[0], rq->shift[c]));
-    double total = ((double)bound + fabs(b)) * fabs((double)rq->mult[c]) + fabs(add);
+    double rest = (bias[c] - b * acc_scale[c]) / s->t->q.scale[0], add, total;
+    for (;;) {
+      add = ares_round_half_even(ldexp(rest, rq->shift[c]));
+      total = ((double)bound + fabs(b)) * fabs((double)rq->mult[c]) + fabs(add);
+      if (total < ldexp(1.0, 62) || rq->shift[c] <= 1) break;
+      /* trade multiplier bits for room: with a bias this large the accumulator's
+       * contribution is tiny, and so is what those bits would have carried */
+      rq->shift[c]--;
+      rq->mult[c] = (int32_t)ares_round_half_even(rq->mult[c] / 2.0);
+    }
     if (!(total < ldexp(1.0, 62)))
       return ares_fail(n, "unsupported: channel %lld does not fit the 64-bit requantization (range proof failed)", (long long)c);
     rq->add[c] = (int64_t)add;
