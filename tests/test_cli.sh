@@ -36,6 +36,7 @@ LIST
 
 # small hand-made models that must validate
 t_expect "Clip on a dequantized activation" 0 "" $ARES run tests/models/clip_activation.onnx --input tests/models/clip_activation.input.npy
+t_expect "a bias beyond the int32 accumulator (carried in the add term)" 0 "" $ARES run tests/models/bias_beyond_accumulator.onnx
 
 # compile into an existing non-empty directory is refused and leaves it alone
 mkdir -p "$tmp/full" && touch "$tmp/full/keep"
