@@ -40,6 +40,7 @@ suite fault-injection bash tests/test_fault_injection.sh
 suite zoo bash tests/test_zoo.sh
 suite cluster bash tests/test_cluster.sh
 suite rv32 bash tests/test_rv32.sh
+suite fuzz-smoke env FUZZ_SECONDS=30 bash fuzz/ci.sh
 suite python bash -c 'cd python && ../.venv/bin/python -m pytest -q tests'
 
 echo
