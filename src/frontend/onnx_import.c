@@ -116,6 +116,7 @@ static int import_value_info(ares_graph *g, const Onnx__ValueInfoProto *vi, int 
   }
   if (is_input) {
     if (!t->has_shape) return ares_fail(NULL, "graph input '%s' has no static shape", t->name);
+    if (ares_is_graph_input(g, t->id)) return ares_fail(NULL, "graph input '%s' is listed twice", t->name);
     ares_graph_add_input(g, t->id);
   } else {
     ares_graph_add_output(g, t->id);
