@@ -204,14 +204,17 @@ static int eval_const_node(ares_graph *g, ares_node *n) {
       int64_t dim = x->dims[ax], b = const_i(g, n->in[1], k), e = const_i(g, n->in[2], k);
       if (b < 0) b += dim;
       if (e < 0 && e > INT64_MIN / 2) e += dim;
+      /* a step longer than the dim takes one element: clamp it so nothing overflows */
+      if (st > dim + 1) st = dim + 1;
+      if (st < -(dim + 1)) st = -(dim + 1);
       if (st > 0) {
         b = b < 0 ? 0 : b > dim ? dim : b;
         e = e < 0 ? 0 : e > dim ? dim : e;
-        dims[ax] = e > b ? (e - b + st - 1) / st : 0;
+        dims[ax] = e > b ? (e - b - 1) / st + 1 : 0;
       } else {
         b = b < 0 ? -1 : b >= dim ? dim - 1 : b;
         e = e < -1 ? -1 : e >= dim ? dim - 1 : e;
-        dims[ax] = b > e ? (b - e - st - 1) / -st : 0;
+        dims[ax] = b > e ? (b - e - 1) / -st + 1 : 0;
       }
       start[ax] = b;
       step[ax] = st;
