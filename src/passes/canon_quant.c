@@ -345,7 +345,9 @@ int ares_pass_canon_quant(ares_graph *g) {
   }
   for (int i = 0; i < g->nnodes; i++) {
     ares_node *n = g->nodes[i];
-    if (n->dead || n->op != ARES_OP_DEQUANTIZELINEAR || n->nin == 1) continue;
+    if (n->dead || n->op != ARES_OP_DEQUANTIZELINEAR) continue;
+    /* canonical already (split from a QONNX Quant above): one input, a quantized tensor */
+    if (n->nin == 1 && n->in[0] >= 0 && g->tensors[n->in[0]]->q.nscale > 0) continue;
     if (n->nin < 2 || n->in[0] < 0 || n->in[1] < 0) return ares_fail(n, "needs x and x_scale inputs");
     int rc = canon_dq_const(g, n);
     if (rc < 0) return -1;

@@ -469,6 +469,7 @@ static int lower_quantize(ares_graph *g, ares_node *n) {
 
 static int lower_dequantize(ares_graph *g, ares_node *n) {
   ares_tensor *t = g->tensors[n->in[0]];
+  if (t->q.nscale != 1) return ares_fail(n, "unsupported: dequantizes a tensor that is not quantized per tensor");
   ares_node *in = ares_node_new(g, ARES_OP_DEQUANTIZE, n->name, 1, 1);
   in->in[0] = t->id;
   in->out[0] = n->out[0];
