@@ -123,4 +123,13 @@ void ares_pad_s8(const int8_t *x, int8_t *y, int32_t rank, const int64_t *in_dim
 void ares_transpose_s8(const int8_t *x, int8_t *y, int32_t rank, const int64_t *in_dims,
                        const int32_t *perm);
 
+/* Strided slice: output index (o_0 .. o_r-1), o_d < count[d], is input index
+ * start[d] + o_d * step[d] (steps may be negative: reversal). */
+void ares_slice_s8(const int8_t *x, int8_t *y, int32_t rank, const int64_t *in_dims, const int64_t *start,
+                   const int64_t *step, const int64_t *count);
+
+/* Gather along an axis with x viewed as [outer][dim][inner]: y[o][i][:] = x[o][idx[i]][:]. */
+void ares_gather_s8(const int8_t *x, int8_t *y, int64_t outer, int64_t dim, int64_t inner, const int64_t *idx,
+                    int64_t nidx);
+
 #endif

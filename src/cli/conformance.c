@@ -56,6 +56,9 @@ static int exact_on_grid(ares_op op) {
   case ARES_OP_SQUEEZE:
   case ARES_OP_UNSQUEEZE:
   case ARES_OP_TRANSPOSE:
+  case ARES_OP_SLICE:
+  case ARES_OP_SPLIT:
+  case ARES_OP_GATHER:
   case ARES_OP_CONCAT:
   case ARES_OP_IDENTITY:
   case ARES_OP_DROPOUT:

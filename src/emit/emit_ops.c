@@ -166,6 +166,35 @@ static int emit_qtranspose(ares_emit_ctx *c, const ares_node *n) {
   return 0;
 }
 
+static void emit_i64_list(FILE *f, const char *name, const int64_t *v, int64_t n) {
+  fprintf(f, "  static const int64_t %s[%" PRId64 "] = {", name, n ? n : 1);
+  for (int64_t i = 0; i < n; i++) fprintf(f, "%s%" PRId64, i ? ", " : "", v[i]);
+  fprintf(f, "%s};\n", n ? "" : "0");
+}
+
+static int emit_qslice(ares_emit_ctx *c, const ares_node *n) {
+  const ares_tensor *x = c->g->tensors[n->in[0]], *y = c->g->tensors[n->out[0]];
+  emit_i64_list(c->f, "dims", x->dims, x->rank);
+  emit_i64_list(c->f, "start", n->p.slice.start, x->rank);
+  emit_i64_list(c->f, "step", n->p.slice.step, x->rank);
+  emit_i64_list(c->f, "count", y->dims, y->rank);
+  fprintf(c->f, "  ares_slice_s8(%s, %s, %d, dims, start, step, count);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]),
+          x->rank);
+  return 0;
+}
+
+static int emit_qgather(ares_emit_ctx *c, const ares_node *n) {
+  const ares_tensor *x = c->g->tensors[n->in[0]];
+  const ares_gather_params *p = &n->p.gather;
+  int64_t outer = 1, inner = 1;
+  for (int d = 0; d < p->axis; d++) outer *= x->dims[d];
+  for (int d = p->axis + 1; d < x->rank; d++) inner *= x->dims[d];
+  emit_i64_list(c->f, "idx", p->idx, p->nidx);
+  fprintf(c->f, "  ares_gather_s8(%s, %s, %" PRId64 ", %" PRId64 ", %" PRId64 ", idx, %" PRId64 ");\n", ares_emit_ref(c, n->in[0]),
+          ares_emit_ref(c, n->out[0]), outer, x->dims[p->axis], inner, p->nidx);
+  return 0;
+}
+
 typedef int (*emit_fn)(ares_emit_ctx *c, const ares_node *n);
 
 static const emit_fn emitters[ARES_OP_COUNT] = {
@@ -173,6 +202,8 @@ static const emit_fn emitters[ARES_OP_COUNT] = {
     [ARES_OP_QLINEAR] = emit_qlinear,     [ARES_OP_QADD] = emit_eltwise,          [ARES_OP_QREQUANT] = emit_eltwise,
     [ARES_OP_QCONCAT] = emit_qconcat,     [ARES_OP_QMAXPOOL] = emit_pool,         [ARES_OP_QAVGPOOL] = emit_pool,
     [ARES_OP_QPAD] = emit_qpad,           [ARES_OP_QRESHAPE] = emit_qreshape,     [ARES_OP_QTRANSPOSE] = emit_qtranspose,
+    [ARES_OP_QSLICE] = emit_qslice,
+    [ARES_OP_QGATHER] = emit_qgather,
 };
 
 int ares_emit_node(ares_emit_ctx *c, const ares_node *n) {

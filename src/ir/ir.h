@@ -173,6 +173,19 @@ typedef struct {
   int32_t zp, qmin, qmax;
 } ares_qdq_params;
 
+/* qslice: output index o_d reads input index start[d] + o_d * step[d] (step may be < 0);
+ * the output dims are the counts. */
+typedef struct {
+  int64_t start[ARES_MAX_DIMS], step[ARES_MAX_DIMS];
+} ares_slice_params;
+
+/* qgather: y[outer][i][inner] = x[outer][idx[i]][inner] along axis. */
+typedef struct {
+  int axis;
+  int64_t nidx;
+  int64_t *idx;
+} ares_gather_params;
+
 typedef struct ares_node {
   int id;
   char *name;
@@ -194,6 +207,8 @@ typedef struct ares_node {
     ares_pad_params pad;
     ares_transpose_params transpose;
     ares_qdq_params qdq;
+    ares_slice_params slice;
+    ares_gather_params gather;
   } p;
   int64_t macs;
   /* lower-int's range proof: the largest |int32 accumulator| any input can produce (bias

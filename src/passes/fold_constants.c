@@ -57,8 +57,6 @@ static void *alloc_out(ares_graph *g, ares_node *n, ares_dtype dt, int rank, con
   return o->data;
 }
 
-static int64_t const_i(ares_graph *g, int tid, int64_t i) { return ares_tensor_get_i(g->tensors[tid], i); }
-
 static void unravel(const ares_tensor *t, int64_t i, int64_t *idx) {
   for (int d = t->rank - 1; d >= 0; d--) {
     idx[d] = i % t->dims[d];
@@ -184,41 +182,8 @@ static int eval_const_node(ares_graph *g, ares_node *n) {
     return 0;
   }
   case ARES_OP_SLICE: {
-    if (n->nin < 3) return ares_fail(n, "unsupported: Slice with attributes (opset < 10)");
-    int64_t start[ARES_MAX_DIMS] = {0}, step[ARES_MAX_DIMS], dims[ARES_MAX_DIMS], idx[ARES_MAX_DIMS];
-    for (int d = 0; d < x->rank; d++) {
-      step[d] = 1;
-      dims[d] = x->dims[d];
-    }
-    if (n->in[1] < 0 || n->in[2] < 0) return ares_fail(n, "Slice needs starts and ends");
-    int64_t na = ares_tensor_numel(g->tensors[n->in[1]]);
-    for (int k = 2; k < 5 && k < n->nin; k++)
-      if (n->in[k] >= 0 && ares_tensor_numel(g->tensors[n->in[k]]) != na)
-        return ares_fail(n, "starts, ends, axes and steps differ in length");
-    for (int64_t k = 0; k < na; k++) {
-      int64_t ax = n->nin > 3 && n->in[3] >= 0 ? const_i(g, n->in[3], k) : k;
-      if (ax < 0) ax += x->rank;
-      if (ax < 0 || ax >= x->rank) return ares_fail(n, "axis out of range");
-      int64_t st = n->nin > 4 && n->in[4] >= 0 ? const_i(g, n->in[4], k) : 1;
-      if (st == 0) return ares_fail(n, "step 0");
-      int64_t dim = x->dims[ax], b = const_i(g, n->in[1], k), e = const_i(g, n->in[2], k);
-      if (b < 0) b += dim;
-      if (e < 0 && e > INT64_MIN / 2) e += dim;
-      /* a step longer than the dim takes one element: clamp it so nothing overflows */
-      if (st > dim + 1) st = dim + 1;
-      if (st < -(dim + 1)) st = -(dim + 1);
-      if (st > 0) {
-        b = b < 0 ? 0 : b > dim ? dim : b;
-        e = e < 0 ? 0 : e > dim ? dim : e;
-        dims[ax] = e > b ? (e - b - 1) / st + 1 : 0;
-      } else {
-        b = b < 0 ? -1 : b >= dim ? dim - 1 : b;
-        e = e < -1 ? -1 : e >= dim ? dim - 1 : e;
-        dims[ax] = b > e ? (b - e - 1) / -st + 1 : 0;
-      }
-      start[ax] = b;
-      step[ax] = st;
-    }
+    int64_t start[ARES_MAX_DIMS], step[ARES_MAX_DIMS], dims[ARES_MAX_DIMS], idx[ARES_MAX_DIMS];
+    if (ares_slice_read(g, n, x, start, step, dims) < 0) return -1;
     ares_tensor *o = g->tensors[n->out[0]];
     alloc_out(g, n, x->dtype, x->rank, dims);
     for (int64_t i = 0; i < ares_tensor_numel(o); i++) {

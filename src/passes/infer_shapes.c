@@ -219,6 +219,41 @@ static int infer_node(ares_graph *g, ares_node *n) {
     dt = x->dtype;
     break;
   }
+  case ARES_OP_SLICE: {
+    int64_t start[ARES_MAX_DIMS], step[ARES_MAX_DIMS];
+    if (ares_slice_read(g, n, x, start, step, dims) < 0) return -1;
+    dt = x->dtype;
+    break;
+  }
+  case ARES_OP_SPLIT: {
+    int axis;
+    int64_t *sizes = ares_alloc(g, sizeof(int64_t) * (size_t)n->nout);
+    if (ares_split_read(g, n, x, &axis, sizes) < 0) return -1;
+    for (int k = 0; k < n->nout; k++) {
+      if (n->out[k] < 0) continue;
+      ares_tensor *o = g->tensors[n->out[k]];
+      dims[axis] = sizes[k];
+      set_shape(o, rank, dims);
+      o->dtype = x->dtype;
+    }
+    dims[axis] = sizes[0];
+    dt = x->dtype;
+    break;
+  }
+  case ARES_OP_GATHER: {
+    int axis;
+    int64_t *idx;
+    if (ares_gather_read(g, n, x, &axis, &idx) < 0) return -1;
+    const ares_tensor *it = in_t(g, n, 1);
+    rank = x->rank - 1 + it->rank;
+    if (rank > ARES_MAX_DIMS) return ares_fail(n, "result rank %d out of range", rank);
+    int r = 0;
+    for (int i = 0; i < axis; i++) dims[r++] = x->dims[i];
+    for (int i = 0; i < it->rank; i++) dims[r++] = it->dims[i];
+    for (int i = axis + 1; i < x->rank; i++) dims[r++] = x->dims[i];
+    dt = x->dtype;
+    break;
+  }
   default:
     return ares_fail(n, "unsupported here: no shape rule for %s", n->op_type);
   }

@@ -103,3 +103,104 @@ int64_t ares_spatial_out(const ares_spatial *sp, int i, int64_t len) {
   if (sp->ceil_mode && (out - 1) * sp->s[i] >= len + sp->pb[i]) out--;
   return out;
 }
+
+/* ONNX Slice (opset >= 10: starts, ends, axes, steps inputs, all constant): per input dim,
+ * the first index, the step and the element count. Out-of-range bounds clamp as ONNX says;
+ * a step longer than the dim takes one element, clamped so nothing overflows. */
+int ares_slice_read(const ares_graph *g, const ares_node *n, const ares_tensor *x, int64_t *start, int64_t *step,
+                    int64_t *dims) {
+  for (int d = 0; d < x->rank; d++) {
+    start[d] = 0;
+    step[d] = 1;
+    dims[d] = x->dims[d];
+  }
+  if (n->nin < 3) return ares_fail(n, "unsupported: Slice with attributes (opset < 10)");
+  if (n->in[1] < 0 || n->in[2] < 0) return ares_fail(n, "Slice needs starts and ends");
+  for (int k = 1; k < 5 && k < n->nin; k++)
+    if (n->in[k] >= 0 && !ares_tensor_is_const(g, n->in[k]))
+      return ares_fail(n, "unsupported: Slice with non-constant starts, ends, axes or steps");
+  int64_t na = ares_tensor_numel(g->tensors[n->in[1]]);
+  for (int k = 2; k < 5 && k < n->nin; k++)
+    if (n->in[k] >= 0 && ares_tensor_numel(g->tensors[n->in[k]]) != na)
+      return ares_fail(n, "starts, ends, axes and steps differ in length");
+  char seen[ARES_MAX_DIMS] = {0};
+  for (int64_t k = 0; k < na; k++) {
+    int64_t ax = n->nin > 3 && n->in[3] >= 0 ? ares_tensor_get_i(g->tensors[n->in[3]], k) : k;
+    if (ax < 0) ax += x->rank;
+    if (ax < 0 || ax >= x->rank) return ares_fail(n, "axis out of range");
+    if (seen[ax]++) return ares_fail(n, "axis %lld sliced twice", (long long)ax);
+    int64_t st = n->nin > 4 && n->in[4] >= 0 ? ares_tensor_get_i(g->tensors[n->in[4]], k) : 1;
+    if (st == 0) return ares_fail(n, "step 0");
+    int64_t dim = x->dims[ax], b = ares_tensor_get_i(g->tensors[n->in[1]], k), e = ares_tensor_get_i(g->tensors[n->in[2]], k);
+    if (b < 0 && b > INT64_MIN / 2) b += dim;
+    if (e < 0 && e > INT64_MIN / 2) e += dim;
+    if (st > dim + 1) st = dim + 1;
+    if (st < -(dim + 1)) st = -(dim + 1);
+    if (st > 0) {
+      b = b < 0 ? 0 : b > dim ? dim : b;
+      e = e < 0 ? 0 : e > dim ? dim : e;
+      dims[ax] = e > b ? (e - b - 1) / st + 1 : 0;
+    } else {
+      b = b < 0 ? -1 : b >= dim ? dim - 1 : b;
+      e = e < -1 ? -1 : e >= dim ? dim - 1 : e;
+      dims[ax] = b > e ? (b - e - 1) / -st + 1 : 0;
+    }
+    start[ax] = dims[ax] ? b : 0;
+    step[ax] = st;
+  }
+  return 0;
+}
+
+/* ONNX Split along `axis` into the node's outputs: sizes from the `split` input (opset
+ * 13+), the `split` attribute (older), or equal parts (the last one smaller when the dim
+ * does not divide, as opset 18's num_outputs says). Returns 0 or -1 (reported). */
+int ares_split_read(const ares_graph *g, const ares_node *n, const ares_tensor *x, int *axis, int64_t *sizes) {
+  int64_t a = ares_attr_int(n, "axis", 0);
+  if (a < 0) a += x->rank;
+  if (a < 0 || a >= x->rank) return ares_fail(n, "axis out of range");
+  *axis = (int)a;
+  int64_t dim = x->dims[a], total = 0;
+  int cnt = n->nout;
+  if (cnt < 1) return ares_fail(n, "Split without outputs");
+  if (n->nin > 1 && n->in[1] >= 0) {
+    if (!ares_tensor_is_const(g, n->in[1])) return ares_fail(n, "unsupported: split sizes are not constant");
+    const ares_tensor *s = g->tensors[n->in[1]];
+    if (ares_tensor_numel(s) != cnt) return ares_fail(n, "%lld split sizes for %d outputs", (long long)ares_tensor_numel(s), cnt);
+    for (int i = 0; i < cnt; i++) sizes[i] = ares_tensor_get_i(s, i);
+  } else if (ares_attr_find(n, "split")) {
+    const ares_attr *at = ares_attr_find(n, "split");
+    if (at->type != ARES_ATTR_INTS || at->n != cnt) return ares_fail(n, "split attribute does not match %d outputs", cnt);
+    for (int i = 0; i < cnt; i++) sizes[i] = at->ints[i];
+  } else {
+    int64_t part = (dim + cnt - 1) / cnt;
+    for (int i = 0; i < cnt; i++) sizes[i] = dim - total < part ? dim - total : part, total += sizes[i];
+    total = 0;
+  }
+  for (int i = 0; i < cnt; i++) {
+    if (sizes[i] < 0 || sizes[i] > dim) return ares_fail(n, "invalid split size %lld", (long long)sizes[i]);
+    total += sizes[i];
+  }
+  if (total != dim) return ares_fail(n, "split sizes add up to %lld, the dim is %lld", (long long)total, (long long)dim);
+  return 0;
+}
+
+/* ONNX Gather with constant indices: the axis and the indices, negatives made positive
+ * and checked against the dim. *idx is allocated in the graph. Returns the count or -1. */
+int64_t ares_gather_read(ares_graph *g, const ares_node *n, const ares_tensor *x, int *axis, int64_t **idx) {
+  int64_t a = ares_attr_int(n, "axis", 0);
+  if (a < 0) a += x->rank;
+  if (a < 0 || a >= x->rank) return ares_fail(n, "axis out of range");
+  *axis = (int)a;
+  if (n->nin < 2 || n->in[1] < 0) return ares_fail(n, "Gather needs indices");
+  if (!ares_tensor_is_const(g, n->in[1])) return ares_fail(n, "unsupported: Gather with non-constant indices");
+  const ares_tensor *it = g->tensors[n->in[1]];
+  int64_t cnt = ares_tensor_numel(it);
+  *idx = ares_alloc(g, sizeof(int64_t) * (size_t)(cnt ? cnt : 1));
+  for (int64_t i = 0; i < cnt; i++) {
+    int64_t v = ares_tensor_get_i(it, i);
+    if (v < 0) v += x->dims[a];
+    if (v < 0 || v >= x->dims[a]) return ares_fail(n, "index %lld out of range for a dim of %lld", (long long)ares_tensor_get_i(it, i), (long long)x->dims[a]);
+    (*idx)[i] = v;
+  }
+  return cnt;
+}

@@ -25,4 +25,14 @@ int ares_reshape_dims(const ares_node *n, const ares_tensor *x, const ares_tenso
 /* The 2-D window of a 1-D or 2-D spatial op (1-D: H = 1, the single dim is W). */
 void ares_spatial_window(const ares_spatial *sp, ares_window *w);
 
+/* ONNX Slice with constant starts/ends/axes/steps: per dim of x, the first index, the step
+ * (negative: backwards) and the output size. Returns 0 or -1 (reported). */
+int ares_slice_read(const ares_graph *g, const ares_node *n, const ares_tensor *x, int64_t *start, int64_t *step,
+                    int64_t *dims);
+/* ONNX Split: the axis and the size of each of the node's outputs. Returns 0 or -1. */
+int ares_split_read(const ares_graph *g, const ares_node *n, const ares_tensor *x, int *axis, int64_t *sizes);
+/* ONNX Gather with constant indices: the axis and the (non-negative, checked) indices,
+ * allocated in g. Returns their count or -1 (reported). */
+int64_t ares_gather_read(ares_graph *g, const ares_node *n, const ares_tensor *x, int *axis, int64_t **idx);
+
 #endif

@@ -18,7 +18,17 @@ static ares_node *dq_of(ares_graph *g, int tid) {
 
 static int is_layout(ares_op op) {
   return op == ARES_OP_FLATTEN || op == ARES_OP_RESHAPE || op == ARES_OP_SQUEEZE || op == ARES_OP_UNSQUEEZE ||
-         op == ARES_OP_TRANSPOSE;
+         op == ARES_OP_TRANSPOSE || op == ARES_OP_SLICE || op == ARES_OP_GATHER;
+}
+
+/* The int op of a pure layout op. */
+static ares_op layout_int_op(ares_op op) {
+  switch (op) {
+  case ARES_OP_TRANSPOSE: return ARES_OP_QTRANSPOSE;
+  case ARES_OP_SLICE: return ARES_OP_QSLICE;
+  case ARES_OP_GATHER: return ARES_OP_QGATHER;
+  default: return ARES_OP_QRESHAPE;
+  }
 }
 
 /* New int8 tensor shaped like `shape`, quantized like `q`. */
@@ -57,6 +67,15 @@ static int int_params(ares_graph *g, ares_node *n, ares_node *in, const ares_ten
       return ares_fail(n, "unsupported: pad value %g is not representable in the input's quantization", v);
     in->p.pad.value = (int32_t)qv;
     return 0;
+  }
+  case ARES_OP_SLICE: {
+    int64_t dims[ARES_MAX_DIMS];
+    return ares_slice_read(g, n, x, in->p.slice.start, in->p.slice.step, dims);
+  }
+  case ARES_OP_GATHER: {
+    int64_t cnt = ares_gather_read(g, n, x, &in->p.gather.axis, &in->p.gather.idx);
+    in->p.gather.nidx = cnt;
+    return cnt < 0 ? -1 : 0;
   }
   case ARES_OP_MAXPOOL: {
     ares_spatial sp;
@@ -99,11 +118,16 @@ static int clip_range(ares_graph *g, ares_node *n, ares_quant *q) {
   return 0;
 }
 
+static int gather_const_indices(const ares_graph *g, const ares_node *n) {
+  return n->nin > 1 && n->in[1] >= 0 && ares_tensor_is_const(g, n->in[1]);
+}
+
 /* A layout op on a quantized constant (a weight transposed before MatMul, say) becomes a
  * new quantized constant, its channel axis moved along. */
 static int fold_const_layout(ares_graph *g, ares_node *n) {
   ares_tensor *x = g->tensors[n->in[0]], *y = g->tensors[n->out[0]];
   if (!x->data || x->q.nscale == 0) return 0;
+  if (n->op == ARES_OP_GATHER && !gather_const_indices(g, n)) return 0; /* a lookup (embedding), not layout */
   ares_tensor *c = ares_tensor_new(g, y->name);
   c->dtype = x->dtype;
   c->rank = y->rank;
@@ -129,6 +153,35 @@ static int fold_const_layout(ares_graph *g, ares_node *n) {
     }
     for (int d = 0; d < c->rank; d++)
       if (perm[d] == x->q.axis) c->q.axis = d;
+  } else if (n->op == ARES_OP_SLICE || n->op == ARES_OP_GATHER) {
+    /* selected elements, through the same index maps as the integer ops */
+    ares_node tmp = {0};
+    if (int_params(g, n, &tmp, x, y) < 0) return -1;
+    if (x->q.nscale > 1 && n->op == ARES_OP_GATHER && tmp.p.gather.axis == x->q.axis)
+      return ares_fail(n, "unsupported: gathering along the channel axis of a per-channel quantized constant");
+    if (x->q.nscale > 1 && n->op == ARES_OP_SLICE &&
+        (tmp.p.slice.step[x->q.axis] != 1 || y->dims[x->q.axis] != x->dims[x->q.axis]))
+      return ares_fail(n, "unsupported: slicing the channel axis of a per-channel quantized constant");
+    int64_t oidx[ARES_MAX_DIMS], numel_y = ares_tensor_numel(y), xs[ARES_MAX_DIMS], st = 1;
+    for (int d = x->rank - 1; d >= 0; d--) xs[d] = st, st *= x->dims[d];
+    for (int64_t o = 0; o < numel_y; o++) {
+      int64_t r = o, src = 0;
+      for (int d = y->rank - 1; d >= 0; d--) oidx[d] = r % y->dims[d], r /= y->dims[d];
+      if (n->op == ARES_OP_SLICE) {
+        for (int d = 0; d < x->rank; d++) src += (tmp.p.slice.start[d] + oidx[d] * tmp.p.slice.step[d]) * xs[d];
+      } else {
+        const ares_gather_params *gp = &tmp.p.gather;
+        int ir = y->rank - x->rank + 1; /* rank of the indices */
+        int64_t k = 0;
+        for (int d = gp->axis; d < gp->axis + ir; d++) k = k * y->dims[d] + oidx[d];
+        for (int d = 0; d < gp->axis; d++) src += oidx[d] * xs[d];
+        src += gp->idx[k] * xs[gp->axis];
+        for (int d = gp->axis + 1; d < x->rank; d++) src += oidx[d + ir - 1] * xs[d];
+      }
+      memcpy((char *)c->data + o * (int64_t)esz, (char *)x->data + src * (int64_t)esz, esz);
+    }
+    if (n->op == ARES_OP_GATHER && x->q.nscale > 1 && x->q.axis > tmp.p.gather.axis)
+      c->q.axis = x->q.axis + (y->rank - x->rank);
   } else {
     if (x->q.nscale > 1) return ares_fail(n, "unsupported: reshaping a per-channel quantized constant");
     memcpy(c->data, x->data, (size_t)numel * esz);
@@ -142,6 +195,7 @@ static int fold_const_layout(ares_graph *g, ares_node *n) {
 static int sink_through(ares_graph *g, ares_node *n) {
   ares_node *dq = dq_of(g, n->in[0]);
   if (!dq) return 0;
+  if (n->op == ARES_OP_GATHER && !gather_const_indices(g, n)) return 0;
   ares_tensor *t = g->tensors[dq->in[0]], *y = g->tensors[n->out[0]];
   ares_op iop;
   switch (n->op) {
@@ -149,8 +203,7 @@ static int sink_through(ares_graph *g, ares_node *n) {
   case ARES_OP_CLIP: iop = ARES_OP_QREQUANT; break;
   case ARES_OP_MAXPOOL: iop = ARES_OP_QMAXPOOL; break;
   case ARES_OP_PAD: iop = ARES_OP_QPAD; break;
-  case ARES_OP_TRANSPOSE: iop = ARES_OP_QTRANSPOSE; break;
-  default: iop = ARES_OP_QRESHAPE; break;
+  default: iop = layout_int_op(n->op); break;
   }
   ares_tensor *ti = new_int_tensor(g, y, t, y->name);
   ares_node *in = ares_node_new(g, iop, n->name, 1, 1);
@@ -180,14 +233,41 @@ static int sink_through(ares_graph *g, ares_node *n) {
   return 1;
 }
 
+/* Split(DQ(t)) -> one DQ(qslice(t)) per output. */
+static int sink_split(ares_graph *g, ares_node *n) {
+  ares_node *dq = dq_of(g, n->in[0]);
+  if (!dq) return 0;
+  ares_tensor *t = g->tensors[dq->in[0]];
+  int axis;
+  int64_t *sizes = ares_alloc(g, sizeof(int64_t) * (size_t)n->nout), off = 0;
+  if (ares_split_read(g, n, t, &axis, sizes) < 0) return -1;
+  for (int k = 0; k < n->nout; k++, off += sizes[k - 1]) {
+    if (n->out[k] < 0) continue;
+    ares_tensor *y = g->tensors[n->out[k]];
+    ares_tensor *ti = new_int_tensor(g, y, t, y->name);
+    ares_node *sl = ares_node_new(g, ARES_OP_QSLICE, n->name, 1, 1);
+    sl->in[0] = t->id;
+    sl->out[0] = ti->id;
+    for (int d = 0; d < t->rank; d++) sl->p.slice.step[d] = 1;
+    sl->p.slice.start[axis] = off;
+    ares_node *d = ares_node_new(g, ARES_OP_DEQUANTIZELINEAR, n->name, 1, 1);
+    d->in[0] = ti->id;
+    d->out[0] = y->id;
+  }
+  n->dead = 1;
+  ares_graph_relink(g);
+  return 1;
+}
+
 /* Q(L(y)) -> L_int(Q(y)) for a pure layout op L: quantization is elementwise. */
 static int hoist_quant(ares_graph *g, ares_node *q) {
   ares_node *l = ares_producer(g, q->in[0]);
   if (!l || !is_layout(l->op) || dq_of(g, l->in[0])) return 0;
+  if (l->op == ARES_OP_GATHER && !gather_const_indices(g, l)) return 0;
   ares_tensor *y = g->tensors[l->in[0]], *t = g->tensors[q->out[0]];
   if (y->dtype != ARES_DT_F32) return 0;
   ares_tensor *u = new_int_tensor(g, y, t, y->name);
-  ares_node *in = ares_node_new(g, l->op == ARES_OP_TRANSPOSE ? ARES_OP_QTRANSPOSE : ARES_OP_QRESHAPE, l->name, 1, 1);
+  ares_node *in = ares_node_new(g, layout_int_op(l->op), l->name, 1, 1);
   in->in[0] = u->id;
   in->out[0] = t->id;
   if (int_params(g, l, in, u, t) < 0) return -1;
@@ -237,10 +317,15 @@ int ares_pass_sink_dequant(ares_graph *g) {
       case ARES_OP_SQUEEZE:
       case ARES_OP_UNSQUEEZE:
       case ARES_OP_TRANSPOSE:
+      case ARES_OP_SLICE:
+      case ARES_OP_GATHER:
         rc = n->op != ARES_OP_RELU && n->op != ARES_OP_CLIP && n->op != ARES_OP_MAXPOOL && n->op != ARES_OP_PAD
                  ? fold_const_layout(g, n)
                  : 0;
         if (rc == 0) rc = sink_through(g, n);
+        break;
+      case ARES_OP_SPLIT:
+        rc = sink_split(g, n);
         break;
       case ARES_OP_CONCAT: {
         /* all inputs dequantized and the result used as a float: integer concat + DQ */

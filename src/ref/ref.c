@@ -19,6 +19,8 @@ static const ares_ref_fn ref_table[ARES_OP_COUNT] = {
     [ARES_OP_QPAD] = ares_ref_qpad,
     [ARES_OP_QRESHAPE] = ares_ref_qreshape,
     [ARES_OP_QTRANSPOSE] = ares_ref_qtranspose,
+    [ARES_OP_QSLICE] = ares_ref_qslice,
+    [ARES_OP_QGATHER] = ares_ref_qgather,
 };
 
 int ares_ref_supports(ares_op op) { return op >= 0 && op < ARES_OP_COUNT && ref_table[op] != NULL; }

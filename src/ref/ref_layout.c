@@ -1,6 +1,7 @@
-/* Reference QPAD, QRESHAPE and QTRANSPOSE. Runtime twins: runtime/kernels/ares_pad.c
- * (ares_pad_s8) and runtime/kernels/ares_transpose.c (ares_transpose_s8); QRESHAPE is a copy
- * here and an alias or memcpy in generated code. */
+/* Reference QPAD, QRESHAPE, QTRANSPOSE, QSLICE and QGATHER. Runtime twins:
+ * runtime/kernels/ares_pad.c (ares_pad_s8), runtime/kernels/ares_transpose.c
+ * (ares_transpose_s8), runtime/kernels/ares_slice.c (ares_slice_s8, ares_gather_s8); QRESHAPE
+ * is a copy here and an alias or memcpy in generated code. */
 #include "ref_internal.h"
 
 #include <string.h>
@@ -95,5 +96,57 @@ int ares_ref_qtranspose(const ares_graph *g, const ares_node *n, void **values) 
     for (int i = 0; i < rank; i++) src += idx[i] * xst[perm[i]];
     memcpy((char *)y + (size_t)e * es, (const char *)x + (size_t)src * es, es);
   }
+  return 0;
+}
+
+/* Output index o reads input index start[d] + o_d * step[d] in every dim d; each such index
+ * must lie inside the input (the compiler clamps ONNX's bounds, this checks the result). */
+int ares_ref_qslice(const ares_graph *g, const ares_node *n, void **values) {
+  const ares_slice_params *p = &n->p.slice;
+  const ares_tensor *tx, *ty;
+  if (ares_ref_arity(n, 1, 1)) return -1;
+  const int8_t *x = ares_ref_in(g, n, values, 0, ARES_DT_I8, &tx);
+  int8_t *y = x ? ares_ref_out(g, n, values, 0, ARES_DT_I8, &ty) : NULL;
+  if (!y) return -1;
+  int rank = tx->rank;
+  if (ty->rank != rank) return ares_fail(n, "output rank %d differs from input rank %d", ty->rank, rank);
+  for (int d = 0; d < rank; d++) {
+    if (ty->dims[d] == 0) return 0;
+    int64_t last = p->start[d] + (ty->dims[d] - 1) * p->step[d];
+    if (p->step[d] == 0 || p->start[d] < 0 || p->start[d] >= tx->dims[d] || last < 0 || last >= tx->dims[d])
+      return ares_fail(n, "dim %d: start %lld, step %lld, count %lld leave the input dim %lld", d, (long long)p->start[d],
+                       (long long)p->step[d], (long long)ty->dims[d], (long long)tx->dims[d]);
+  }
+  int64_t xst[ARES_MAX_DIMS], idx[ARES_MAX_DIMS] = {0};
+  strides_of(tx, xst);
+  int64_t count = ares_tensor_numel(ty);
+  for (int64_t e = 0; e < count; e++, next_index(ty, idx)) {
+    int64_t src = 0;
+    for (int d = 0; d < rank; d++) src += (p->start[d] + idx[d] * p->step[d]) * xst[d];
+    y[e] = x[src];
+  }
+  return 0;
+}
+
+/* x viewed as [outer][dim][inner] around the axis: y[o][i][r] = x[o][idx[i]][r]. */
+int ares_ref_qgather(const ares_graph *g, const ares_node *n, void **values) {
+  const ares_gather_params *p = &n->p.gather;
+  const ares_tensor *tx, *ty;
+  if (ares_ref_arity(n, 1, 1)) return -1;
+  const int8_t *x = ares_ref_in(g, n, values, 0, ARES_DT_I8, &tx);
+  int8_t *y = x ? ares_ref_out(g, n, values, 0, ARES_DT_I8, &ty) : NULL;
+  if (!y) return -1;
+  if (p->axis < 0 || p->axis >= tx->rank) return ares_fail(n, "axis %d out of range", p->axis);
+  int64_t outer = 1, inner = 1, dim = tx->dims[p->axis];
+  for (int d = 0; d < p->axis; d++) outer *= tx->dims[d];
+  for (int d = p->axis + 1; d < tx->rank; d++) inner *= tx->dims[d];
+  if (outer * p->nidx * inner != ares_tensor_numel(ty))
+    return ares_fail(n, "output has %lld elements, %lld x %lld x %lld expected", (long long)ares_tensor_numel(ty),
+                     (long long)outer, (long long)p->nidx, (long long)inner);
+  for (int64_t i = 0; i < p->nidx; i++)
+    if (p->idx[i] < 0 || p->idx[i] >= dim) return ares_fail(n, "index %lld outside 0..%lld", (long long)p->idx[i], (long long)dim - 1);
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i = 0; i < p->nidx; i++)
+      for (int64_t r = 0; r < inner; r++) y[(o * p->nidx + i) * inner + r] = x[(o * dim + p->idx[i]) * inner + r];
   return 0;
 }

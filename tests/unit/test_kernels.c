@@ -788,6 +788,54 @@ static void test_quant_random(void) {
   CHECK_EQ(bad, 0);
 }
 
+/* slice with random starts and (negative too) steps, gather with random indices, against
+ * index arithmetic written out here */
+static void test_slice_gather_random(void) {
+  for (int it = 0; it < 500; it++) {
+    int32_t rank = rnd(1, 5);
+    int64_t d[5], start[5], step[5], cnt[5], n = 1, ny = 1;
+    for (int i = 0; i < rank; i++) {
+      d[i] = rnd(1, 6);
+      n *= d[i];
+      step[i] = rnd(0, 1) ? rnd(1, 3) : -rnd(1, 3);
+      start[i] = rnd(0, (int)d[i] - 1);
+      int64_t room = step[i] > 0 ? (d[i] - 1 - start[i]) / step[i] : start[i] / -step[i];
+      cnt[i] = rnd(1, (int)room + 1);
+      ny *= cnt[i];
+    }
+    int8_t *x = malloc((size_t)n), *y = malloc((size_t)ny), *yr = malloc((size_t)ny);
+    rnd_s8(x, n);
+    ares_slice_s8(x, y, rank, d, start, step, cnt);
+    for (int64_t o = 0; o < ny; o++) {
+      int64_t rem = o, src = 0, mul = 1, idx[5];
+      for (int k = rank - 1; k >= 0; k--) {
+        idx[k] = rem % cnt[k];
+        rem /= cnt[k];
+      }
+      for (int k = rank - 1; k >= 0; k--) {
+        src += (start[k] + idx[k] * step[k]) * mul;
+        mul *= d[k];
+      }
+      yr[o] = x[src];
+    }
+    char what[64];
+    snprintf(what, sizeof what, "slice it %d rank %d", it, rank);
+    CHECK_MEM(y, yr, ny, what);
+    free(x), free(y), free(yr);
+  }
+  for (int it = 0; it < 200; it++) {
+    int64_t outer = rnd(1, 4), dim = rnd(1, 6), inner = rnd(1, 5), nidx = rnd(1, 7), idx[7];
+    for (int i = 0; i < nidx; i++) idx[i] = rnd(0, (int)dim - 1);
+    int8_t x[4 * 6 * 5], y[4 * 7 * 5], yr[4 * 7 * 5];
+    rnd_s8(x, outer * dim * inner);
+    ares_gather_s8(x, y, outer, dim, inner, idx, nidx);
+    for (int64_t o = 0; o < outer; o++)
+      for (int64_t i = 0; i < nidx; i++)
+        for (int64_t r = 0; r < inner; r++) yr[(o * nidx + i) * inner + r] = x[(o * dim + idx[i]) * inner + r];
+    CHECK_MEM(y, yr, outer * nidx * inner, "gather");
+  }
+}
+
 int main(void) {
   test_rhe_hand();
   test_rhe_random();
@@ -806,6 +854,7 @@ int main(void) {
   test_pool_random();
   test_pad_random();
   test_transpose_random();
+  test_slice_gather_random();
   /* the random requant parameters must produce mostly unclamped outputs to mean anything */
   CHECK(n_total > 0 && n_inside * 10 > n_total * 4);
   fprintf(stderr, "conv/linear int8 outputs strictly inside [qmin, qmax]: %ld of %ld\n", n_inside,

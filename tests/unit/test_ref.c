@@ -522,6 +522,48 @@ static void test_errors(void) {
 #undef ARES_INT
 }
 
+/* --- qslice / qgather ------------------------------------------------------------------------- */
+
+static void test_slice_gather(void) {
+  ares_graph *g = ares_graph_new();
+  void *v[MAXT] = {0};
+  /* x [2][3][4], x[a][b][c] = 12a + 4b + c */
+  int8_t x[24];
+  for (int i = 0; i < 24; i++) x[i] = (int8_t)i;
+  ares_tensor *tx = input(g, v, "x", ARES_DT_I8, 3, ARR(2, 3, 4), x);
+  /* dim 0 all, dim 1 from 2 step -2 (2, 0), dim 2 from 3 step -1 (3, 2, 1, 0): [2][2][4] */
+  ares_tensor *ts = tensor(g, "s", ARES_DT_I8, 3, ARR(2, 2, 4));
+  ares_node *ns = node(g, ARES_OP_QSLICE, 1, (int[]){tx->id}, ts->id);
+  ns->p.slice = (ares_slice_params){.start = {0, 2, 3}, .step = {1, -2, -1}};
+  /* gather along dim 1 with indices {2, 2, 0}: [2][3][4] */
+  static int64_t gidx[] = {2, 2, 0};
+  ares_tensor *tg = tensor(g, "gt", ARES_DT_I8, 3, ARR(2, 3, 4));
+  ares_node *ng = node(g, ARES_OP_QGATHER, 1, (int[]){tx->id}, tg->id);
+  ng->p.gather = (ares_gather_params){.axis = 1, .nidx = 3, .idx = gidx};
+  CHECK_EQ(ares_ref_run(g, v), 0);
+  /* s[a][b][c] = x[a][2 - 2b][3 - c]: a=0,b=0: 11 10 9 8; a=0,b=1: 3 2 1 0;
+   * a=1,b=0: 23 22 21 20; a=1,b=1: 15 14 13 12 */
+  static const int8_t es[] = {11, 10, 9, 8, 3, 2, 1, 0, 23, 22, 21, 20, 15, 14, 13, 12};
+  CHECK_MEM(v[ts->id], es, sizeof es, "slice with negative steps");
+  /* gt[a][i][c] = x[a][idx[i]][c]: rows 8..11, 8..11, 0..3, then 20..23, 20..23, 12..15 */
+  static const int8_t eg[] = {8, 9, 10, 11, 8, 9, 10, 11, 0, 1, 2, 3, 20, 21, 22, 23, 20, 21, 22, 23, 12, 13, 14, 15};
+  CHECK_MEM(v[tg->id], eg, sizeof eg, "gather with repeated indices");
+  ares_ref_free(g, v);
+  ares_graph_free(g);
+
+  /* a slice reaching outside its input is refused */
+  g = ares_graph_new();
+  void *v2[MAXT] = {0};
+  tx = input(g, v2, "x", ARES_DT_I8, 3, ARR(2, 3, 4), x);
+  ts = tensor(g, "s", ARES_DT_I8, 3, ARR(2, 3, 4));
+  ns = node(g, ARES_OP_QSLICE, 1, (int[]){tx->id}, ts->id);
+  ns->p.slice = (ares_slice_params){.start = {0, 1, 0}, .step = {1, 1, 1}}; /* rows 1..3 of 3 */
+  fprintf(stderr, "(the error below is expected)\n");
+  CHECK_EQ(ares_ref_run(g, v2), -1);
+  ares_ref_free(g, v2);
+  ares_graph_free(g);
+}
+
 int main(void) {
   test_rhe();
   test_quantize();
@@ -532,5 +574,6 @@ int main(void) {
   test_layout();
   test_chain();
   test_errors();
+  test_slice_gather();
   return check_report();
 }
