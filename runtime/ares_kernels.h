@@ -132,4 +132,12 @@ void ares_slice_s8(const int8_t *x, int8_t *y, int32_t rank, const int64_t *in_d
 void ares_gather_s8(const int8_t *x, int8_t *y, int64_t outer, int64_t dim, int64_t inner, const int64_t *idx,
                     int64_t nidx);
 
+/* One m x n block of a product of two int8 matrices, a [m][k] (row stride lda) and
+ * b [k][n] (row stride ldb):
+ *   acc[r][c] = sum_j (a[r][j] - a_zp) * (b[j][c] - b_zp)
+ * stored at y[r * ldy + c]: the int32 accumulator itself when out_i32, otherwise
+ * requantized by rq (per-tensor: rq->n == 1; int8, or float with rq->out_float). */
+void ares_matmul_s8(const int8_t *a, const int8_t *b, void *y, int32_t m, int32_t k, int32_t n, int32_t lda,
+                    int32_t ldb, int32_t ldy, int32_t a_zp, int32_t b_zp, int32_t out_i32, const ares_rq *rq);
+
 #endif

@@ -18,3 +18,9 @@ size_t ares_linear_tile_l1_bytes(int32_t k, int32_t tr, int32_t tn, size_t out_e
 
 size_t ares_elt_tile_l1_bytes(int32_t nin, int64_t chunk) { return 2 * (size_t)(nin + 1) * ALIGN8((size_t)chunk); }
 
+
+#include "ares_tiled_matmul.h"
+
+size_t ares_matmul_tile_l1_bytes(int32_t k, int32_t tm, int32_t tn, size_t out_esz) {
+  return 2 * (ALIGN8((size_t)tm * k) + ALIGN8((size_t)k * tn) + ALIGN8((size_t)tm * tn * out_esz));
+}

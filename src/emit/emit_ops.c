@@ -195,6 +195,21 @@ static int emit_qgather(ares_emit_ctx *c, const ares_node *n) {
   return 0;
 }
 
+static int emit_qmatmul(ares_emit_ctx *c, const ares_node *n) {
+  ares_matmul_shape s;
+  ares_kshape_matmul(c->g, n, &s);
+  if (s.nb > ARES_MATMUL_MAX_BATCH_DIMS) return ares_fail(n, "unsupported: %d batch dimensions", s.nb);
+  if (!s.out_i32) emit_rq(c->f, &n->p.matmul.rq);
+  else fprintf(c->f, "  static const ares_rq rq = {0};\n");
+  fprintf(c->f, "  static const ares_matmul_shape s = {%d, {%d, %d, %d, %d}, {%d, %d, %d, %d}, {%d, %d, %d, %d}, %d, %d, %d, %d, %d, %d};\n",
+          s.nb, s.bd[0], s.bd[1], s.bd[2], s.bd[3], s.as[0], s.as[1], s.as[2], s.as[3], s.bs[0], s.bs[1], s.bs[2], s.bs[3], s.m,
+          s.k, s.n, s.a_zp, s.b_zp, s.out_i32);
+  emit_tile(c, n);
+  fprintf(c->f, "  ares_matmul_tiled(%s, %s, %s, &s, &rq, &t);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->in[1]),
+          ares_emit_ref(c, n->out[0]));
+  return 0;
+}
+
 typedef int (*emit_fn)(ares_emit_ctx *c, const ares_node *n);
 
 static const emit_fn emitters[ARES_OP_COUNT] = {
@@ -204,6 +219,7 @@ static const emit_fn emitters[ARES_OP_COUNT] = {
     [ARES_OP_QPAD] = emit_qpad,           [ARES_OP_QRESHAPE] = emit_qreshape,     [ARES_OP_QTRANSPOSE] = emit_qtranspose,
     [ARES_OP_QSLICE] = emit_qslice,
     [ARES_OP_QGATHER] = emit_qgather,
+    [ARES_OP_QMATMUL] = emit_qmatmul,
 };
 
 int ares_emit_node(ares_emit_ctx *c, const ares_node *n) {

@@ -356,6 +356,11 @@ static void dump_params(const ares_node *n, FILE *f) {
     break;
   case ARES_OP_QCONCAT: fprintf(f, " axis=%d", n->p.concat.axis); break;
   case ARES_OP_QPAD: fprintf(f, " value=%d", n->p.pad.value); break;
+  case ARES_OP_QMATMUL:
+    fprintf(f, " a_zp=%d b_zp=%d", n->p.matmul.a_zp, n->p.matmul.b_zp);
+    if (n->p.matmul.rq.mult || n->p.matmul.rq.out_float) dump_rq(&n->p.matmul.rq, f);
+    else fprintf(f, " out=int32 accumulator");
+    break;
   default: break;
   }
 }

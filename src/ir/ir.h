@@ -179,6 +179,14 @@ typedef struct {
   int64_t start[ARES_MAX_DIMS], step[ARES_MAX_DIMS];
 } ares_slice_params;
 
+/* qmatmul: acc = sum_k (a[..][m][k] - a_zp) * (b[..][k][n] - b_zp), batch dims broadcast;
+ * the output is requantized by rq (int8, or float with rq.out_float) or, when its dtype is
+ * int32, the accumulator itself. */
+typedef struct {
+  int32_t a_zp, b_zp;
+  ares_requant rq;
+} ares_matmul_params;
+
 /* qgather: y[outer][i][inner] = x[outer][idx[i]][inner] along axis. */
 typedef struct {
   int axis;
@@ -209,6 +217,7 @@ typedef struct ares_node {
     ares_qdq_params qdq;
     ares_slice_params slice;
     ares_gather_params gather;
+    ares_matmul_params matmul;
   } p;
   int64_t macs;
   /* lower-int's range proof: the largest |int32 accumulator| any input can produce (bias

@@ -35,3 +35,27 @@ void ares_kshape_linear(const ares_graph *g, const ares_node *n, int32_t *rows, 
   *nout = (int32_t)w->dims[0];
   *rows = (int32_t)(ares_tensor_numel(x) / w->dims[1]);
 }
+
+void ares_kshape_matmul(const ares_graph *g, const ares_node *n, ares_matmul_shape *s) {
+  const ares_tensor *a = g->tensors[n->in[0]], *b = g->tensors[n->in[1]], *y = g->tensors[n->out[0]];
+  memset(s, 0, sizeof *s);
+  int ry = y->rank;
+  s->nb = ry - 2;
+  s->m = (int32_t)y->dims[ry - 2];
+  s->n = (int32_t)y->dims[ry - 1];
+  s->k = (int32_t)a->dims[a->rank - 1];
+  s->a_zp = n->p.matmul.a_zp;
+  s->b_zp = n->p.matmul.b_zp;
+  s->out_i32 = y->dtype == ARES_DT_I32;
+  /* right-aligned operand dims; a dim of 1 against a larger output dim is broadcast */
+  int64_t sa = 1, sb = 1;
+  for (int d = s->nb - 1; d >= 0; d--) {
+    int ia = d - (ry - a->rank), ib = d - (ry - b->rank);
+    int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
+    s->bd[d] = (int32_t)y->dims[d];
+    s->as[d] = da == 1 ? 0 : (int32_t)sa;
+    s->bs[d] = db == 1 ? 0 : (int32_t)sb;
+    sa *= da;
+    sb *= db;
+  }
+}

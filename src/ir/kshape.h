@@ -5,11 +5,14 @@
 #define ARES_KSHAPE_H
 
 #include "ares_kernels.h"
+#include "ares_tiled_matmul.h"
 #include "ir.h"
 
 void ares_kshape_conv(const ares_graph *g, const ares_node *n, ares_conv_shape *s);
 void ares_kshape_pool(const ares_graph *g, const ares_node *n, ares_pool_shape *s);
 /* QLINEAR: rows, K, N. */
 void ares_kshape_linear(const ares_graph *g, const ares_node *n, int32_t *rows, int32_t *k, int32_t *nout);
+/* QMATMUL: batch dims and their operand strides (in matrices), M, K, N, zero points. */
+void ares_kshape_matmul(const ares_graph *g, const ares_node *n, ares_matmul_shape *s);
 
 #endif

@@ -85,6 +85,20 @@ static int infer_node(ares_graph *g, ares_node *n) {
   case ARES_OP_MATMUL: {
     if (need_inputs(n, 2) < 0) return -1;
     ares_tensor *w = in_t(g, n, 1);
+    if (!w->has_shape) return ares_fail(n, "input '%s' has no known shape", w->name);
+    if (!ares_tensor_is_const(g, n->in[1]) && w->rank >= 2 && x->rank >= 2) {
+      /* two activations: [..., M, K] x [..., K, N], the batch dims broadcast */
+      if (x->dims[x->rank - 1] != w->dims[w->rank - 2]) return ares_fail(n, "inner dimensions differ");
+      rank = x->rank > w->rank ? x->rank : w->rank;
+      for (int i = 2; i < rank; i++) {
+        int64_t da = i < x->rank ? x->dims[x->rank - 1 - i] : 1, db = i < w->rank ? w->dims[w->rank - 1 - i] : 1;
+        if (da != db && da != 1 && db != 1) return ares_fail(n, "batch dimensions do not broadcast");
+        dims[rank - 1 - i] = da > db ? da : db;
+      }
+      dims[rank - 2] = x->dims[x->rank - 2];
+      dims[rank - 1] = w->dims[w->rank - 1];
+      break;
+    }
     if (w->rank != 2 || x->rank < 1) return ares_fail(n, "unsupported: MatMul with a second operand of rank %d (a 2-D weight expected)", w->rank);
     if (x->dims[x->rank - 1] != w->dims[0]) return ares_fail(n, "inner dimensions differ");
     dims[rank - 1] = w->dims[1];

@@ -12,6 +12,7 @@ static const ares_pass pipeline[] = {
     {"infer-shapes", ares_pass_infer_shapes, "static shape of every tensor"},
     {"fold-batchnorm", ares_pass_fold_batchnorm, "BatchNormalization after Conv -> per-channel weight scale and bias"},
     {"sink-dequant", ares_pass_sink_dequant, "move DequantizeLinear past Relu/MaxPool/Reshape/Transpose/Pad/... (scale propagation)"},
+    {"lower-matmul", ares_pass_lower_matmul, "MatMul of two quantized activations -> qmatmul (int8 out, or int32 for a float reader)"},
     {"lower-int", ares_pass_lower_int, "float compute between quantization points -> integer ops with requantization"},
     {"fuse-clamp", ares_pass_fuse_clamp, "fold clamps (Relu) into the producing integer op"},
     {"finalize", ares_pass_finalize, "drop dead nodes, check that only integer ops remain, schedule"},

@@ -6,6 +6,7 @@
  * tile's channels or rows do not split evenly over g->ncores. The search is exhaustive over
  * tile heights and channel counts (a few thousand candidates per layer). The footprints come
  * from runtime/ares_tile_plan.c, the functions the executors lay out L1 with.
+ * qmatmul tiles rows x columns of each batch matrix (runtime/ares_tiled_matmul.c).
  * Concat, Pad, Transpose, Reshape, Quantize and Dequantize run from L2 on the orchestrator
  * (tiled == 0). */
 #include <stdint.h>
@@ -95,6 +96,28 @@ static int plan_linear(ares_graph *g, ares_node *n, choice *best) {
   return best->found ? 0 : no_fit(n, smallest, g->l1_budget);
 }
 
+/* qmatmul: tm rows x tn columns of one batch matrix; a's rows are reloaded per column tile,
+ * b's columns load once. */
+static int plan_matmul(ares_graph *g, ares_node *n, choice *best) {
+  ares_matmul_shape s;
+  ares_kshape_matmul(g, n, &s);
+  size_t esz = s.out_i32 || n->p.matmul.rq.out_float ? 4 : 1;
+  int64_t nbatch = 1, smallest = -1;
+  for (int d = 0; d < s.nb; d++) nbatch *= s.bd[d];
+  for (int32_t tn = 1; tn <= s.n; tn++) {
+    int32_t nct = (s.n + tn - 1) / tn;
+    for (int32_t tm = 1; tm <= s.m; tm++) {
+      int64_t l1 = (int64_t)ares_matmul_tile_l1_bytes(s.k, tm, tn, esz);
+      if (smallest < 0 || l1 < smallest) smallest = l1;
+      if (l1 > g->l1_budget) break;
+      int32_t nrt = (s.m + tm - 1) / tm;
+      int64_t dma = nbatch * ((int64_t)nct * s.m * s.k + (int64_t)s.k * s.n + (int64_t)s.m * s.n * (int64_t)esz);
+      consider(best, tm, tn, l1, dma, nbatch * nct * nrt, n->macs, utilization(tm, tn, g->ncores));
+    }
+  }
+  return best->found ? 0 : no_fit(n, smallest, g->l1_budget);
+}
+
 static int plan_eltwise(ares_graph *g, ares_node *n, choice *best) {
   int nin = n->op == ARES_OP_QADD ? 2 : 1;
   int64_t total = ares_tensor_numel(g->tensors[n->out[0]]);
@@ -125,6 +148,7 @@ int ares_pass_plan_tiles(ares_graph *g) {
     case ARES_OP_QMAXPOOL:
     case ARES_OP_QAVGPOOL: rc = plan_conv_like(g, n, &best); break;
     case ARES_OP_QLINEAR: rc = plan_linear(g, n, &best); break;
+    case ARES_OP_QMATMUL: rc = plan_matmul(g, n, &best); break;
     case ARES_OP_QADD:
     case ARES_OP_QREQUANT: rc = plan_eltwise(g, n, &best); break;
     default: continue;

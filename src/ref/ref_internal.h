@@ -27,6 +27,8 @@ int ares_ref_qconcat(const ares_graph *g, const ares_node *n, void **values);
 /* ref_pool.c */
 int ares_ref_qmaxpool(const ares_graph *g, const ares_node *n, void **values);
 int ares_ref_qavgpool(const ares_graph *g, const ares_node *n, void **values);
+/* ref_matmul.c */
+int ares_ref_qmatmul(const ares_graph *g, const ares_node *n, void **values);
 /* ref_layout.c */
 int ares_ref_qpad(const ares_graph *g, const ares_node *n, void **values);
 int ares_ref_qreshape(const ares_graph *g, const ares_node *n, void **values);

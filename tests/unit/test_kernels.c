@@ -836,6 +836,43 @@ static void test_slice_gather_random(void) {
   }
 }
 
+/* matmul blocks with strides, zero points on both sides, int8 / int32 / float outputs,
+ * against a naive triple loop */
+static void test_matmul_random(void) {
+  for (int it = 0; it < 300; it++) {
+    int32_t m = rnd(1, 9), k = rnd(0, 70), n = rnd(1, 70), lda = k + rnd(0, 3), ldb = n + rnd(0, 3), ldy = n + rnd(0, 3);
+    int32_t za = rnd(-128, 127), zb = rnd(-128, 127), kind = rnd(0, 2);
+    int8_t *a = malloc((size_t)(m * lda + 1)), *b = malloc((size_t)(k * ldb + 1));
+    int32_t *y = calloc((size_t)(m * ldy), 4), *yr = calloc((size_t)(m * ldy), 4);
+    rnd_s8(a, m * lda + 1);
+    rnd_s8(b, k * ldb + 1);
+    int32_t mult[1] = {rnd(1 << 30, 0x7fffffff)};
+    int8_t shift[1] = {(int8_t)rnd(20, 30)};
+    float fscale[1] = {0.001f * (float)rnd(1, 1000)}, fbias[1] = {0};
+    ares_rq rq = {1, mult, shift, rnd(-20, 20), -128, 127, kind == 2, fscale, fbias, 0};
+    ares_matmul_s8(a, b, y, m, k, n, lda, ldb, ldy, za, zb, kind == 1, &rq);
+    for (int32_t r = 0; r < m; r++)
+      for (int32_t c = 0; c < n; c++) {
+        int64_t acc = 0;
+        for (int32_t j = 0; j < k; j++) acc += ((int64_t)a[r * lda + j] - za) * ((int64_t)b[j * ldb + c] - zb);
+        int64_t o = (int64_t)r * ldy + c;
+        if (kind == 1) yr[o] = (int32_t)acc;
+        else if (kind == 2) ((float *)yr)[o] = (float)acc * fscale[0];
+        else {
+          int64_t q = (int64_t)rq.zp + ref_rhe(acc * mult[0], shift[0]);
+          ((int8_t *)yr)[o] = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
+        }
+      }
+    char what[64];
+    snprintf(what, sizeof what, "matmul it %d kind %d", it, kind);
+    for (int32_t r = 0; r < m; r++) {
+      size_t es = kind ? 4 : 1;
+      CHECK_MEM((char *)y + (size_t)r * ldy * es, (char *)yr + (size_t)r * ldy * es, (size_t)n * es, what);
+    }
+    free(a), free(b), free(y), free(yr);
+  }
+}
+
 int main(void) {
   test_rhe_hand();
   test_rhe_random();
@@ -855,6 +892,7 @@ int main(void) {
   test_pad_random();
   test_transpose_random();
   test_slice_gather_random();
+  test_matmul_random();
   /* the random requant parameters must produce mostly unclamped outputs to mean anything */
   CHECK(n_total > 0 && n_inside * 10 > n_total * 4);
   fprintf(stderr, "conv/linear int8 outputs strictly inside [qmin, qmax]: %ld of %ld\n", n_inside,

@@ -564,6 +564,61 @@ static void test_slice_gather(void) {
   ares_graph_free(g);
 }
 
+/* --- qmatmul ------------------------------------------------------------------------------------ */
+
+static void test_matmul(void) {
+  ares_graph *g = ares_graph_new();
+  void *v[MAXT] = {0};
+  /* a [2][1][2] (zp 1): batch 0 = [3, 0], batch 1 = [1, -1]; b [1][2][2] (zp -2), broadcast
+   * over a's batch: [[0, -2], [1, 2]], i.e. b - zp = [[2, 0], [3, 4]] */
+  static const int8_t a[] = {3, 0, 1, -1}, b[] = {0, -2, 1, 2};
+  ares_tensor *ta = input(g, v, "a", ARES_DT_I8, 3, ARR(2, 1, 2), a);
+  ares_tensor *tb = input(g, v, "b", ARES_DT_I8, 3, ARR(1, 2, 2), b);
+  /* int32 output: batch 0: a - zp = [2, -1] -> [2*2 + -1*3, 2*0 + -1*4] = [1, -4];
+   * batch 1: a - zp = [0, -2] -> [-6, -8] */
+  ares_tensor *t32 = tensor(g, "acc", ARES_DT_I32, 3, ARR(2, 1, 2));
+  float s1 = 1.0f;
+  int32_t z0 = 0;
+  ares_quant_set(g, t32, 1, 0, &s1, &z0, -8, 8);
+  ares_node *n32 = node(g, ARES_OP_QMATMUL, 2, (int[]){ta->id, tb->id}, t32->id);
+  n32->p.matmul = (ares_matmul_params){.a_zp = 1, .b_zp = -2};
+  /* int8 output, times 3/4 (mult 3 * 2^28, shift 30), zp 5, clamp -128..0:
+   * 1 -> 0.75 -> 1 + 5 = 6 -> 0 (clamp); -4 -> -3 + 5 = 2 -> 0; -6 -> -4.5 -> -4 (even) + 5 = 1 -> 0;
+   * -8 -> -6 + 5 = -1 */
+  static int32_t mult[] = {3 << 28};
+  static int8_t shift[] = {30};
+  ares_tensor *t8 = tensor(g, "y", ARES_DT_I8, 3, ARR(2, 1, 2));
+  ares_node *n8 = node(g, ARES_OP_QMATMUL, 2, (int[]){ta->id, tb->id}, t8->id);
+  n8->p.matmul = (ares_matmul_params){.a_zp = 1, .b_zp = -2, .rq = {.n = 1, .mult = mult, .shift = shift, .zp = 5, .qmin = -128, .qmax = 0}};
+  /* the same with the clamp at 127: 6, 2, 1, -1 */
+  ares_tensor *t8b = tensor(g, "y2", ARES_DT_I8, 3, ARR(2, 1, 2));
+  ares_node *n8b = node(g, ARES_OP_QMATMUL, 2, (int[]){ta->id, tb->id}, t8b->id);
+  n8b->p.matmul = n8->p.matmul;
+  n8b->p.matmul.rq.qmax = 127;
+  CHECK_EQ(ares_ref_run(g, v), 0);
+  static const int32_t e32[] = {1, -4, -6, -8};
+  CHECK_MEM(v[t32->id], e32, sizeof e32, "matmul int32 accumulator, b broadcast");
+  static const int8_t e8[] = {0, 0, 0, -1}, e8b[] = {6, 2, 1, -1};
+  CHECK_MEM(v[t8->id], e8, sizeof e8, "matmul requantized, clamped");
+  CHECK_MEM(v[t8b->id], e8b, sizeof e8b, "matmul requantized");
+  ares_ref_free(g, v);
+  ares_graph_free(g);
+
+  /* an accumulator outside the int32 output's proven range is an error */
+  g = ares_graph_new();
+  void *v2[MAXT] = {0};
+  ta = input(g, v2, "a", ARES_DT_I8, 3, ARR(2, 1, 2), a);
+  tb = input(g, v2, "b", ARES_DT_I8, 3, ARR(1, 2, 2), b);
+  t32 = tensor(g, "acc", ARES_DT_I32, 3, ARR(2, 1, 2));
+  ares_quant_set(g, t32, 1, 0, &s1, &z0, -7, 7);
+  n32 = node(g, ARES_OP_QMATMUL, 2, (int[]){ta->id, tb->id}, t32->id);
+  n32->p.matmul = (ares_matmul_params){.a_zp = 1, .b_zp = -2};
+  fprintf(stderr, "(the error below is expected)\n");
+  CHECK_EQ(ares_ref_run(g, v2), -1);
+  ares_ref_free(g, v2);
+  ares_graph_free(g);
+}
+
 int main(void) {
   test_rhe();
   test_quantize();
@@ -575,5 +630,6 @@ int main(void) {
   test_chain();
   test_errors();
   test_slice_gather();
+  test_matmul();
   return check_report();
 }
