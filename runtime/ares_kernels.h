@@ -131,6 +131,20 @@ void ares_slice_s8(const int8_t *x, int8_t *y, int32_t rank, const int64_t *in_d
 /* Gather along an axis with x viewed as [outer][dim][inner]: y[o][i][:] = x[o][idx[i]][:]. */
 void ares_gather_s8(const int8_t *x, int8_t *y, int64_t outer, int64_t dim, int64_t inner, const int64_t *idx,
                     int64_t nidx);
+/* Rotary position encoding. Rows of d elements (d even); row r is at position
+ * (r / inner) % npos. Element i of a row has the partner j = i +- d/2 (HALF) or i ^ 1
+ * (INTERLEAVED) and
+ *   y_i = clamp(zp + RHE((x_i - zp_in) * mc[pos*d + i] + (x_j - zp_in) * ms[pos*d + i], shift),
+ *               qmin, qmax)
+ * in int64 (the rotation's sign is in ms). x and y point at row row0 of the tensor. */
+enum { ARES_ROPE_LAYOUT_HALF = 0, ARES_ROPE_LAYOUT_INTERLEAVED = 1 };
+typedef struct {
+  int32_t layout;
+  int32_t npos, inner, d;
+  const int32_t *mc, *ms; /* [npos * d] */
+  int32_t shift, zp_in, zp, qmin, qmax;
+} ares_rope;
+void ares_rope_s8(const int8_t *x, int8_t *y, int64_t row0, int64_t rows, const ares_rope *p);
 
 /* One m x n block of a product of two int8 matrices, a [m][k] (row stride lda) and
  * b [k][n] (row stride ldb):

@@ -24,3 +24,7 @@ size_t ares_elt_tile_l1_bytes(int32_t nin, int64_t chunk) { return 2 * (size_t)(
 size_t ares_matmul_tile_l1_bytes(int32_t k, int32_t tm, int32_t tn, size_t out_esz) {
   return 2 * (ALIGN8((size_t)tm * k) + ALIGN8((size_t)k * tn) + ALIGN8((size_t)tm * tn * out_esz));
 }
+
+size_t ares_rope_tile_l1_bytes(int64_t npos, int32_t d, int64_t tile_rows) {
+  return 2 * ALIGN8((size_t)npos * (size_t)d * sizeof(int32_t)) + 4 * ALIGN8((size_t)tile_rows * (size_t)d);
+}

@@ -33,4 +33,9 @@ void ares_linear_tiled(const int8_t *x, const int8_t *w, const int32_t *bias, vo
 /* Elementwise (add: b != NULL; requant: b == NULL) over chunks of `chunk` elements. */
 void ares_eltwise_tiled(const int8_t *a, const int8_t *b, int8_t *y, int64_t n, const ares_elt *p, int64_t chunk);
 
+/* Rotary position encoding (runtime/ares_tiled_rope.c): the mc/ms tables in L1 for the
+ * whole layer, tiles of tile_rows rows of p->d elements. */
+size_t ares_rope_tile_l1_bytes(int64_t npos, int32_t d, int64_t tile_rows);
+void ares_rope_tiled(const int8_t *x, int8_t *y, int64_t rows, const ares_rope *p, int64_t tile_rows);
+
 #endif

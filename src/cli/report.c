@@ -22,7 +22,9 @@ void ares_report_row(FILE *f, const ares_graph *g, int step, const ares_node *n,
   char shape[64], tile[48];
   shape_str(g->tensors[n->out[0]], shape, sizeof shape);
   if (!n->tiled) snprintf(tile, sizeof tile, "L2 (orchestr.)");
-  else if (n->tile_chunk) snprintf(tile, sizeof tile, "%lld el x%lld", (long long)n->tile_chunk, (long long)n->ntiles);
+  else if (n->tile_chunk)
+    snprintf(tile, sizeof tile, "%lld %s x%lld", (long long)n->tile_chunk, n->op == ARES_OP_QROPE ? "rows" : "el",
+             (long long)n->ntiles);
   else snprintf(tile, sizeof tile, "%dx%d x%lld", n->tile_h, n->tile_c, (long long)n->ntiles);
   fprintf(f, "%-5d %-32.32s %-11s %-14s %11" PRId64 " %-16s %7lld %9lld%s%s\n", step, n->name, ares_op_get(n->op)->name, shape,
           n->macs, tile, (long long)n->l1_bytes, (long long)n->dma_bytes, verdict ? "  " : "", verdict ? verdict : "");

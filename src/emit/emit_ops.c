@@ -210,6 +210,17 @@ static int emit_qmatmul(ares_emit_ctx *c, const ares_node *n) {
   return 0;
 }
 
+static int emit_qrope(ares_emit_ctx *c, const ares_node *n) {
+  const ares_rope_params *p = &n->p.rope;
+  fprintf(c->f, "  static const ares_rope p = {%s, %" PRId64 ", %" PRId64 ", %" PRId64 ", %s, %s, %d, %d, %d, %d, %d};\n",
+          p->layout == ARES_ROPE_HALF ? "ARES_ROPE_LAYOUT_HALF" : "ARES_ROPE_LAYOUT_INTERLEAVED", p->npos, p->inner, p->d,
+          ares_emit_ref(c, n->in[1]), ares_emit_ref(c, n->in[2]), p->shift, p->zp_in, p->zp, p->qmin, p->qmax);
+  fprintf(c->f, "  ares_rope_tiled(%s, %s, %" PRId64 ", &p, %" PRId64 "); /* %lld tiles, %lld B of L1 */\n",
+          ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]), p->outer * p->npos * p->inner, n->tile_chunk,
+          (long long)n->ntiles, (long long)n->l1_bytes);
+  return 0;
+}
+
 typedef int (*emit_fn)(ares_emit_ctx *c, const ares_node *n);
 
 static const emit_fn emitters[ARES_OP_COUNT] = {
@@ -220,6 +231,7 @@ static const emit_fn emitters[ARES_OP_COUNT] = {
     [ARES_OP_QSLICE] = emit_qslice,
     [ARES_OP_QGATHER] = emit_qgather,
     [ARES_OP_QMATMUL] = emit_qmatmul,
+    [ARES_OP_QROPE] = emit_qrope,
 };
 
 int ares_emit_node(ares_emit_ctx *c, const ares_node *n) {

@@ -405,7 +405,7 @@ static const char *gap9_makefile =
     "# `make kernels-check` compiles the network and the kernels with an upstream\n"
     "# riscv64-unknown-elf-gcc for rv32imc, without the SDK (the HAL needs pmsis.h).\n"
     "APP = ares_net\n"
-    "APP_SRCS = main_chip.c network.c weights.c input_data.c runtime/ares_tiled.c runtime/ares_tiled_matmul.c runtime/ares_tile_plan.c \\\n"
+    "APP_SRCS = main_chip.c network.c weights.c input_data.c $(wildcard runtime/ares_tiled*.c) runtime/ares_tile_plan.c \\\n"
     "           runtime/hal/ares_hal_pmsis.c $(wildcard runtime/kernels/*.c)\n"
     "# ARES_SIMD_PULP: sum-of-dot-product builtins of the GAP toolchain (runtime/ares_simd.h)\n"
     "APP_CFLAGS += -O3 -std=gnu11 -ffp-contract=off -I. -Iruntime -DARES_PMSIS -DARES_SIMD_PULP\n"
@@ -424,7 +424,7 @@ static const char *siracusa_makefile =
     "#   make clean all run\n"
     "# `make kernels-check` compiles the network and the kernels without the runtime.\n"
     "PULP_APP = ares_net\n"
-    "PULP_APP_SRCS = main_chip.c network.c weights.c input_data.c runtime/ares_tiled.c runtime/ares_tiled_matmul.c runtime/ares_tile_plan.c \\\n"
+    "PULP_APP_SRCS = main_chip.c network.c weights.c input_data.c $(wildcard runtime/ares_tiled*.c) runtime/ares_tile_plan.c \\\n"
     "                runtime/hal/ares_hal_pulp.c $(wildcard runtime/kernels/*.c)\n"
     "# ARES_SIMD_XPULP_INSN: pv.sdotsp.b through .insn, which an upstream assembler accepts\n"
     "PULP_CFLAGS += -O3 -std=gnu11 -ffp-contract=off -I. -Iruntime -DARES_SIMD_XPULP_INSN\n"
@@ -441,7 +441,7 @@ static const char *kernels_check_mk =
     "RV_CC ?= riscv64-unknown-elf-gcc\n"
     "kernels-check:\n"
     "	@mkdir -p build-check\n"
-    "	for f in network.c weights.c input_data.c runtime/ares_tiled.c runtime/ares_tiled_matmul.c runtime/ares_tile_plan.c runtime/kernels/*.c; do \\\n"
+    "	for f in network.c weights.c input_data.c $(wildcard runtime/ares_tiled*.c) runtime/ares_tile_plan.c runtime/kernels/*.c; do \\\n"
     "	  $(RV_CC) -std=c11 -ffp-contract=off -march=rv32imc -mabi=ilp32 --specs=picolibc.specs -O2 -Wall -Werror -DARES_SIMD_XPULP_INSN -I. -Iruntime -c $$f -o build-check/$$(basename $$f .c).o || exit 1; \\\n"
     "	done\n"
     "	@echo \"kernels-check: all sources compile for rv32imc, Xpulp dot products included\"\n"
@@ -456,7 +456,7 @@ static const char *makefile =
     "CC ?= cc\n"
     "# -ffp-contract=off: float requantization must round after the multiply and after the add\n"
     "CFLAGS ?= -O2\n"
-    "COMMON := main.c network.c weights.c runtime/ares_npy.c runtime/ares_tiled.c runtime/ares_tiled_matmul.c runtime/ares_tile_plan.c \\\n"
+    "COMMON := main.c network.c weights.c runtime/ares_npy.c $(wildcard runtime/ares_tiled*.c) runtime/ares_tile_plan.c \\\n"
     "          runtime/hal/ares_hal_dma.c $(wildcard runtime/kernels/*.c)\n"
     "DEPS := $(COMMON) network.h $(wildcard runtime/*.h runtime/kernels/*.h runtime/hal/*.h)\n"
     "\n"
@@ -522,7 +522,7 @@ static const char *runtime_files[] = {
     "hal/rv32_start.S", "hal/ares_hal_pmsis.c", "hal/ares_hal_pulp.c", "kernels/ares_quant.c", "kernels/ares_conv2d.c", "kernels/ares_linear.c",
     "kernels/ares_eltwise.c", "kernels/ares_concat.c", "kernels/ares_pool.c", "kernels/ares_pad.c", "kernels/ares_transpose.c", "kernels/ares_slice.c", "kernels/ares_matmul.c",
     "ares_tiled_matmul.h", "ares_tiled_matmul.c",
-    "kernels/ares_rq_internal.h",
+    "kernels/ares_rq_internal.h", "kernels/ares_rope.c", "ares_tiled_rope.c",
 };
 
 static int copy_runtime(const char *dir) {

@@ -193,6 +193,18 @@ typedef struct {
   int64_t nidx;
   int64_t *idx;
 } ares_gather_params;
+/* Rotary position encoding (qrope; inputs x and the int32 constants mc, ms [npos][d]).
+ * x is viewed as [outer][npos][inner][d]; element i of a row at position p has the partner
+ * j in the same row (half: i +- d/2, interleaved: i ^ 1) and
+ * y = clamp(zp + RHE((x_i - zp_in) * mc[p][i] + (x_j - zp_in) * ms[p][i], shift)); the
+ * rotation's sign is folded into ms. */
+enum { ARES_ROPE_HALF, ARES_ROPE_INTERLEAVED };
+typedef struct {
+  int layout;
+  int64_t outer, npos, inner, d;
+  int shift;
+  int32_t zp_in, zp, qmin, qmax;
+} ares_rope_params;
 
 typedef struct ares_node {
   int id;
@@ -218,6 +230,7 @@ typedef struct ares_node {
     ares_slice_params slice;
     ares_gather_params gather;
     ares_matmul_params matmul;
+    ares_rope_params rope;
   } p;
   int64_t macs;
   /* lower-int's range proof: the largest |int32 accumulator| any input can produce (bias

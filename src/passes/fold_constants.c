@@ -70,9 +70,7 @@ static int64_t ravel(const int64_t *dims, int rank, const int64_t *idx) {
   return i;
 }
 
-/* Evaluates a shape-arithmetic node whose inputs are all constants. Returns 1 when the
- * node is not such a node, 0 when folded, -1 on error. */
-static int eval_const_node(ares_graph *g, ares_node *n) {
+int ares_fold_const_node(ares_graph *g, ares_node *n) {
   for (int k = 0; k < n->nin; k++)
     if (n->in[k] >= 0 && !ares_tensor_is_const(g, n->in[k])) return 1;
   if (n->nin < 1 || n->in[0] < 0 || n->nout < 1 || n->out[0] < 0) return 1;
@@ -213,7 +211,7 @@ int ares_pass_fold_constants(ares_graph *g) {
         return ares_fail(n, "unsupported: Dropout mask output is used");
       n->dead = 1;
       ares_graph_replace_uses(g, n->out[0], n->in[0]);
-    } else if (eval_const_node(g, n) < 0) {
+    } else if (ares_fold_const_node(g, n) < 0) {
       return -1;
     }
   }

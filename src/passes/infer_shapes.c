@@ -104,7 +104,8 @@ static int infer_node(ares_graph *g, ares_node *n) {
     dims[rank - 1] = w->dims[1];
     break;
   }
-  case ARES_OP_ADD: {
+  case ARES_OP_ADD:
+  case ARES_OP_MUL: {
     if (need_inputs(n, 2) < 0) return -1;
     ares_tensor *b = in_t(g, n, 1);
     if (b->rank > rank) {
@@ -119,6 +120,25 @@ static int infer_node(ares_graph *g, ares_node *n) {
     }
     break;
   }
+  case ARES_OP_SHAPE: {
+    /* static shapes: the result is a constant, folded here so the shape arithmetic after
+     * it (Slice, Concat, a Reshape's target) folds too */
+    int64_t lo = ares_attr_int(n, "start", 0), hi = ares_attr_int(n, "end", rank);
+    if (lo < 0) lo += rank;
+    if (hi < 0) hi += rank;
+    lo = lo < 0 ? 0 : lo > rank ? rank : lo;
+    hi = hi < lo ? lo : hi > rank ? rank : hi;
+    y->dtype = ARES_DT_I64;
+    y->rank = 1;
+    y->dims[0] = hi - lo;
+    y->has_shape = 1;
+    y->data = ares_alloc(g, sizeof(int64_t) * (size_t)(hi - lo + 1));
+    for (int64_t i = lo; i < hi; i++) ((int64_t *)y->data)[i - lo] = x->dims[i];
+    y->producer = -1;
+    n->dead = 1;
+    return 0;
+  }
+  case ARES_OP_NEG:
   case ARES_OP_RELU:
   case ARES_OP_CLIP:
   case ARES_OP_BATCHNORM:
@@ -285,8 +305,15 @@ int ares_pass_infer_shapes(ares_graph *g) {
   int rc = 0;
   for (int i = 0; i < cnt && rc == 0; i++) {
     ares_node *n = g->nodes[order[i]];
-    if (ares_op_get(n->op)->kind == ARES_KIND_SRC) rc = infer_node(g, n);
+    if (ares_op_get(n->op)->kind != ARES_KIND_SRC || n->dead) continue;
+    /* shape arithmetic on a folded Shape: evaluate it like fold-constants does */
+    int shape_math = n->nin > 0 && n->in[0] >= 0 && ares_tensor_is_const(g, n->in[0]) &&
+                     g->tensors[n->in[0]]->dtype == ARES_DT_I64;
+    int r = shape_math ? ares_fold_const_node(g, n) : 1;
+    if (r < 0) rc = -1;
+    else if (r > 0) rc = infer_node(g, n);
   }
   free(order);
+  ares_graph_relink(g);
   return rc;
 }

@@ -20,6 +20,7 @@ int ares_pass_infer_shapes(ares_graph *g);
 int ares_pass_fold_batchnorm(ares_graph *g);
 int ares_pass_sink_dequant(ares_graph *g);
 int ares_pass_lower_matmul(ares_graph *g);
+int ares_pass_lower_rope(ares_graph *g);
 int ares_pass_lower_int(ares_graph *g);
 int ares_pass_fuse_clamp(ares_graph *g);
 int ares_pass_finalize(ares_graph *g);
@@ -31,6 +32,11 @@ int ares_pass_place_levels(ares_graph *g);
  * that follows it, or - when its result is used as is - a qconcat and the DQ of its
  * result. sink-dequant uses the latter so Relu/MaxPool/... after a Concat can sink too. */
 int ares_lower_concat(ares_graph *g, ares_node *n);
+
+/* Evaluates a shape-arithmetic node whose inputs are all constants (fold_constants.c).
+ * Returns 1 when the node is not such a node, 0 when folded, -1 on error. infer-shapes
+ * uses it after folding a Shape. */
+int ares_fold_const_node(ares_graph *g, ares_node *n);
 
 /* The pipeline in order; count in *n. */
 const ares_pass *ares_passes(int *n);

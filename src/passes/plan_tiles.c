@@ -129,6 +129,20 @@ static int plan_eltwise(ares_graph *g, ares_node *n, choice *best) {
   return 0;
 }
 
+/* RoPE: the multiplier tables stay in L1 for the layer; the largest tile of whole rows
+ * that fits beside them (fewest tiles, same DMA bytes either way). */
+static int plan_rope(ares_graph *g, ares_node *n, choice *best) {
+  const ares_rope_params *p = &n->p.rope;
+  int64_t rows = p->outer * p->npos * p->inner, tr = rows;
+  while (tr > 1 && (int64_t)ares_rope_tile_l1_bytes(p->npos, (int32_t)p->d, tr) > g->l1_budget) tr = (tr + 1) / 2;
+  int64_t l1 = (int64_t)ares_rope_tile_l1_bytes(p->npos, (int32_t)p->d, tr);
+  if (l1 > g->l1_budget) return no_fit(n, l1, g->l1_budget);
+  int64_t numel = rows * p->d;
+  *best = (choice){1, 0, 0, l1, 2 * numel + 8 * p->npos * p->d, (rows + tr - 1) / tr, 0};
+  n->tile_chunk = tr;
+  return 0;
+}
+
 int ares_pass_plan_tiles(ares_graph *g) {
   if (g->l1_budget <= 0 || g->ncores < 1) return ares_fail(NULL, "internal: no L1 budget or core count set");
   for (int i = 0; i < g->nnodes; i++) {
@@ -151,6 +165,7 @@ int ares_pass_plan_tiles(ares_graph *g) {
     case ARES_OP_QMATMUL: rc = plan_matmul(g, n, &best); break;
     case ARES_OP_QADD:
     case ARES_OP_QREQUANT: rc = plan_eltwise(g, n, &best); break;
+    case ARES_OP_QROPE: rc = plan_rope(g, n, &best); break;
     default: continue;
     }
     if (rc < 0) return -1;

@@ -873,6 +873,59 @@ static void test_matmul_random(void) {
   }
 }
 
+/* ---- rotary position encoding */
+
+static void test_rope_hand(void) {
+  /* the reference's hand case (tests/unit/test_ref.c test_rope), both layouts */
+  static const int8_t x[] = {5, -3, 1, 127, 3, 0, -5, 2};
+  static const int32_t mc[] = {4, 4, 4, 4, 2, 0, -2, 1}, ms[] = {0, 0, 0, 0, -3, 4, 1, 2};
+  static const int8_t eh[] = {4, -4, 0, 100, 6, 1, 4, 0}, ei[] = {4, -4, 0, 100, 2, 2, 3, -3};
+  for (int32_t layout = 0; layout < 2; layout++) {
+    ares_rope p = {layout, 2, 1, 4, mc, ms, 2, 1, 0, -128, 100};
+    int8_t y[8];
+    ares_rope_s8(x, y, 0, 2, &p);
+    CHECK_MEM(y, layout == ARES_ROPE_LAYOUT_HALF ? eh : ei, sizeof y, "rope hand");
+    /* row 1 alone, addressed by its row index */
+    memset(y, 0, sizeof y);
+    ares_rope_s8(x + 4, y, 1, 1, &p);
+    CHECK_MEM(y, (layout == ARES_ROPE_LAYOUT_HALF ? eh : ei) + 4, 4, "rope hand, row 1 alone");
+  }
+}
+
+static void test_rope_random(void) {
+  for (int it = 0; it < 300; it++) {
+    int32_t d = 2 * rnd(1, 12), npos = rnd(1, 9), inner = rnd(1, 4), outer = rnd(1, 3);
+    int64_t rows = (int64_t)outer * npos * inner, n = rows * d;
+    int32_t *mc = malloc(sizeof(int32_t) * (size_t)(npos * d)), *ms = malloc(sizeof(int32_t) * (size_t)(npos * d));
+    int32_t big = it % 5 == 0 ? 8 : 1 << 30;
+    for (int32_t k = 0; k < npos * d; k++) {
+      mc[k] = rnd(-big, big);
+      ms[k] = rnd(-big, big);
+    }
+    ares_rope p = {it % 2, npos, inner, d, mc, ms, it % 5 == 0 ? rnd(1, 4) : rnd(28, 34), rnd(-128, 127), rnd(-128, 127),
+                   rnd(-128, 0), rnd(0, 127)};
+    int8_t *x = malloc((size_t)n), *y = malloc((size_t)n), *yr = malloc((size_t)n);
+    rnd_s8(x, n);
+    /* a random split of the rows, as the tiles and cores do */
+    int64_t r0 = rnd(0, (int32_t)rows);
+    ares_rope_s8(x, y, 0, r0, &p);
+    ares_rope_s8(x + r0 * d, y + r0 * d, r0, rows - r0, &p);
+    for (int64_t o = 0; o < outer; o++)
+      for (int64_t q = 0; q < npos; q++)
+        for (int64_t in = 0; in < inner; in++)
+          for (int64_t i = 0; i < d; i++) {
+            int64_t row = (o * npos + q) * inner + in;
+            int64_t j = p.layout == ARES_ROPE_LAYOUT_HALF ? (i + d / 2) % d : (i % 2 ? i - 1 : i + 1);
+            int64_t v = (int64_t)(x[row * d + i] - p.zp_in) * mc[q * d + i] + (int64_t)(x[row * d + j] - p.zp_in) * ms[q * d + i];
+            yr[row * d + i] = ref_sat(p.zp + ref_rhe(v, p.shift), p.qmin, p.qmax);
+          }
+    char what[128];
+    snprintf(what, sizeof what, "rope it %d layout %d d %d npos %d inner %d outer %d", it, p.layout, d, npos, inner, outer);
+    CHECK_MEM(y, yr, n, what);
+    free(mc), free(ms), free(x), free(y), free(yr);
+  }
+}
+
 int main(void) {
   test_rhe_hand();
   test_rhe_random();
@@ -893,6 +946,8 @@ int main(void) {
   test_transpose_random();
   test_slice_gather_random();
   test_matmul_random();
+  test_rope_hand();
+  test_rope_random();
   /* the random requant parameters must produce mostly unclamped outputs to mean anything */
   CHECK(n_total > 0 && n_inside * 10 > n_total * 4);
   fprintf(stderr, "conv/linear int8 outputs strictly inside [qmin, qmax]: %ld of %ld\n", n_inside,

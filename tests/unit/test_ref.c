@@ -196,6 +196,37 @@ static void test_eltwise(void) {
   ares_graph_free(g);
 }
 
+/* --- QROPE ---------------------------------------------------------------------------------- */
+
+static void test_rope(void) {
+  for (int layout = ARES_ROPE_HALF; layout <= ARES_ROPE_INTERLEAVED; layout++) {
+    ares_graph *g = ares_graph_new();
+    void *v[MAXT] = {0};
+    /* two positions of d = 4; position 0 is the identity (mc = 1.0 at shift 2), position 1
+     * has arbitrary multipliers */
+    static const int8_t x[] = {5, -3, 1, 127, 3, 0, -5, 2};
+    static const int32_t mc[] = {4, 4, 4, 4, 2, 0, -2, 1}, ms[] = {0, 0, 0, 0, -3, 4, 1, 2};
+    ares_tensor *tx = input(g, v, "x", ARES_DT_I8, 3, ARR(1, 2, 4), x);
+    ares_tensor *tc = constant(g, "mc", ARES_DT_I32, 2, ARR(2, 4), mc);
+    ares_tensor *ts = constant(g, "ms", ARES_DT_I32, 2, ARR(2, 4), ms);
+    ares_tensor *ty = tensor(g, "y", ARES_DT_I8, 3, ARR(1, 2, 4));
+    ares_node *n = node(g, ARES_OP_QROPE, 3, (int[]){tx->id, tc->id, ts->id}, ty->id);
+    n->p.rope = (ares_rope_params){.layout = layout, .outer = 1, .npos = 2, .inner = 1, .d = 4, .shift = 2,
+                                   .zp_in = 1, .zp = 0, .qmin = -128, .qmax = 100};
+    CHECK_EQ(ares_ref_run(g, v), 0);
+    /* row 0: (x - 1) * 4 / 4 = 4, -4, 0, 126 -> clamp 100.
+     * row 1: x - 1 = 2, -1, -6, 1.
+     *   half (partners 0<->2, 1<->3): 2*2 + -6*-3 = 22 -> 5.5 -> 6;  -1*0 + 1*4 = 4 -> 1;
+     *     -6*-2 + 2*1 = 14 -> 3.5 -> 4;  1*1 + -1*2 = -1 -> -0.25 -> 0
+     *   interleaved (0<->1, 2<->3): 2*2 + -1*-3 = 7 -> 1.75 -> 2;  -1*0 + 2*4 = 8 -> 2;
+     *     -6*-2 + 1*1 = 13 -> 3.25 -> 3;  1*1 + -6*2 = -11 -> -2.75 -> -3 */
+    static const int8_t eh[] = {4, -4, 0, 100, 6, 1, 4, 0}, ei[] = {4, -4, 0, 100, 2, 2, 3, -3};
+    CHECK_MEM(v[ty->id], layout == ARES_ROPE_HALF ? eh : ei, sizeof eh, layout == ARES_ROPE_HALF ? "qrope half" : "qrope interleaved");
+    ares_ref_free(g, v);
+    ares_graph_free(g);
+  }
+}
+
 /* --- QCONV --------------------------------------------------------------------------------- */
 
 static void test_conv(void) {
@@ -623,6 +654,7 @@ int main(void) {
   test_rhe();
   test_quantize();
   test_eltwise();
+  test_rope();
   test_conv();
   test_linear();
   test_pool();

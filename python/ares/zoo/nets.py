@@ -500,3 +500,6 @@ NETWORKS = {
             "QuantConv1d stack: padding, dilation 2 (per-channel), stride 2 depthwise, 1x1; "
             "4-bit QuantReLU"),
 }
+
+from . import nets_llama  # noqa: E402  (the LLaMA-style networks; imports Spec from here)
+NETWORKS.update(nets_llama.NETWORKS)
