@@ -145,6 +145,26 @@ typedef struct {
   int32_t shift, zp_in, zp, qmin, qmax;
 } ares_rope;
 void ares_rope_s8(const int8_t *x, int8_t *y, int64_t row0, int64_t rows, const ares_rope *p);
+/* Selective scan (docs/SEMANTICS.md, qscan), one chunk of `steps` tokens for `ch` channels:
+ * x, dt and y are rows of `stride` bytes (channel j at column j), b and c rows of n states;
+ * h [ch][n] is the running state (zeros before a sequence's first token) and is updated;
+ * a [ch][n] the decay exponents, m_d [ch] the skip multipliers, tab the 512 exp2 entries.
+ * Tokens run in memory order, or from the last row to the first when direction = 1. Per
+ * token and channel d, with dx = x - zp_x, dd = max(dt - zp_d, 0), for each state s:
+ *     E  = 2^(-dd * a[d][s] / 2^24) in Q30 (tables), h = clamp(RHE(h * E, 30) + term, +-hmax)
+ *     term = dd * (b[s] - zp_b) * dx * 2^f   (f < 0: RHE(.., -f))
+ * then y = clamp(zp + RHE(sum_s (c[s] - zp_c) * h[s] * m_y + dx * m_d[d], shift), qmin, qmax). */
+typedef struct {
+  int32_t direction;
+  int32_t zp_x, zp_d, zp_b, zp_c;
+  int32_t f, hmax;
+  int64_t m_y;
+  int32_t shift;
+  int32_t zp, qmin, qmax;
+} ares_scan;
+void ares_scan_s8(const int8_t *x, const int8_t *dt, const int8_t *b, const int8_t *c, int8_t *y, int32_t *h,
+                  const int32_t *a, const int64_t *m_d, const int32_t *tab, int32_t steps, int32_t ch, int32_t stride,
+                  int32_t n, const ares_scan *p);
 
 /* One m x n block of a product of two int8 matrices, a [m][k] (row stride lda) and
  * b [k][n] (row stride ldb):

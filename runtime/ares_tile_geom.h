@@ -40,4 +40,14 @@ static inline void tile_in_channels(const ares_conv_shape *s, int32_t co0, int32
   }
 }
 
+/* Selective scan tiles (tc channels x tl tokens, N states): byte sizes of the L1 buffers
+ * besides the 2048 B of tables - the state h and each of the two decay-exponent buffers,
+ * each skip-multiplier buffer, each x / dt / y chunk, each B / C chunk. */
+static inline void scan_sizes(int32_t n, int32_t tl, int32_t tc, size_t *state, size_t *md, size_t *io, size_t *bc) {
+  *state = ALIGN8((size_t)tc * (size_t)n * 4);
+  *md = ALIGN8((size_t)tc * 8);
+  *io = ALIGN8((size_t)tl * (size_t)tc);
+  *bc = ALIGN8((size_t)tl * (size_t)n);
+}
+
 #endif

@@ -37,5 +37,11 @@ void ares_eltwise_tiled(const int8_t *a, const int8_t *b, int8_t *y, int64_t n, 
  * whole layer, tiles of tile_rows rows of p->d elements. */
 size_t ares_rope_tile_l1_bytes(int64_t npos, int32_t d, int64_t tile_rows);
 void ares_rope_tiled(const int8_t *x, int8_t *y, int64_t rows, const ares_rope *p, int64_t tile_rows);
+/* Selective scan (ares_tiled_scan.c): tiles of t->tc channels x t->th tokens; x, dt, y
+ * [batch][len][d], b, c [batch][len][n]; a, md, tab as for ares_scan_s8. */
+size_t ares_scan_tile_l1_bytes(int32_t n, int32_t tl, int32_t tc);
+void ares_scan_tiled(const int8_t *x, const int8_t *dt, const int8_t *b, const int8_t *c, int8_t *y, const int32_t *a,
+                     const int64_t *md, const int32_t *tab, int32_t batch, int32_t len, int32_t d, int32_t n,
+                     const ares_scan *p, const ares_tile2 *t);
 
 #endif

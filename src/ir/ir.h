@@ -205,6 +205,18 @@ typedef struct {
   int shift;
   int32_t zp_in, zp, qmin, qmax;
 } ares_rope_params;
+/* Selective scan (docs/SEMANTICS.md, qscan). Inputs: x, delta, B, C (int8), then the
+ * constants a [D][N] (int32 decay exponents), m_d [D] (int64 skip multipliers) and the
+ * exp2 tables [512] (int32, Q30). */
+typedef struct {
+  int direction;    /* 0: t = 0 .. L-1, 1: t = L-1 .. 0 */
+  int32_t zp_x, zp_d, zp_b, zp_c;
+  int f;            /* state format: the input term is p * 2^f (f >= 0) or RHE(p, -f) */
+  int32_t hmax;     /* the state saturates at +-hmax */
+  int64_t m_y;      /* output multiplier of sum_n (C - zp_c) * h */
+  int shift;
+  int32_t zp, qmin, qmax;
+} ares_scan_params;
 
 typedef struct ares_node {
   int id;
@@ -231,6 +243,7 @@ typedef struct ares_node {
     ares_gather_params gather;
     ares_matmul_params matmul;
     ares_rope_params rope;
+    ares_scan_params scan;
   } p;
   int64_t macs;
   /* lower-int's range proof: the largest |int32 accumulator| any input can produce (bias

@@ -288,6 +288,9 @@ static int infer_node(ares_graph *g, ares_node *n) {
     dt = x->dtype;
     break;
   }
+  case ARES_OP_SELECTIVESCAN: /* y is shaped like x [batch, L, d_inner]; lower-int checks the rest */
+    if (need_inputs(n, 5) < 0) return -1;
+    break;
   default:
     return ares_fail(n, "unsupported here: no shape rule for %s", n->op_type);
   }

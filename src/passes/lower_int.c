@@ -499,6 +499,7 @@ int ares_pass_lower_int(ares_graph *g) {
     case ARES_OP_AVGPOOL:
     case ARES_OP_GLOBALAVGPOOL: r = lower_avgpool(g, n); break;
     case ARES_OP_CONCAT: r = ares_lower_concat(g, n); break;
+    case ARES_OP_SELECTIVESCAN: r = ares_lower_scan(g, n); break;
     default: break;
     }
     if (r < 0) {

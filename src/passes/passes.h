@@ -37,6 +37,8 @@ int ares_lower_concat(ares_graph *g, ares_node *n);
  * Returns 1 when the node is not such a node, 0 when folded, -1 on error. infer-shapes
  * uses it after folding a Shape. */
 int ares_fold_const_node(ares_graph *g, ares_node *n);
+/* The integer form of an ares SelectiveScan (lower_ssm.c), called by lower-int. */
+int ares_lower_scan(ares_graph *g, ares_node *n);
 
 /* The pipeline in order; count in *n. */
 const ares_pass *ares_passes(int *n);

@@ -143,6 +143,26 @@ static int plan_rope(ares_graph *g, ares_node *n, choice *best) {
   return 0;
 }
 
+/* Selective scan: tc channels (split over the cores) x tl tokens; B and C are read once
+ * per channel tile, everything else once. */
+static int plan_scan(ares_graph *g, ares_node *n, choice *best) {
+  const ares_tensor *x = g->tensors[n->in[0]], *b = g->tensors[n->in[2]];
+  int32_t batch = (int32_t)x->dims[0], len = (int32_t)x->dims[1], d = (int32_t)x->dims[2], ns = (int32_t)b->dims[2];
+  int64_t smallest = -1;
+  for (int32_t tc = 1; tc <= d; tc++) {
+    int32_t nct = (d + tc - 1) / tc;
+    for (int32_t tl = 1; tl <= len; tl++) {
+      int64_t l1 = (int64_t)ares_scan_tile_l1_bytes(ns, tl, tc);
+      if (smallest < 0 || l1 < smallest) smallest = l1;
+      if (l1 > g->l1_budget) break;
+      int32_t nlt = (len + tl - 1) / tl;
+      int64_t dma = 3 * (int64_t)batch * len * d + (int64_t)nct * batch * len * ns * 2 + (int64_t)d * ns * 4 + (int64_t)d * 8 + 2048;
+      consider(best, tl, tc, l1, dma, (int64_t)nct * batch * nlt, n->macs, utilization(tc, tc, g->ncores));
+    }
+  }
+  return best->found ? 0 : no_fit(n, smallest, g->l1_budget);
+}
+
 int ares_pass_plan_tiles(ares_graph *g) {
   if (g->l1_budget <= 0 || g->ncores < 1) return ares_fail(NULL, "internal: no L1 budget or core count set");
   for (int i = 0; i < g->nnodes; i++) {
@@ -166,6 +186,7 @@ int ares_pass_plan_tiles(ares_graph *g) {
     case ARES_OP_QADD:
     case ARES_OP_QREQUANT: rc = plan_eltwise(g, n, &best); break;
     case ARES_OP_QROPE: rc = plan_rope(g, n, &best); break;
+    case ARES_OP_QSCAN: rc = plan_scan(g, n, &best); break;
     default: continue;
     }
     if (rc < 0) return -1;

@@ -23,6 +23,7 @@ static const ares_ref_fn ref_table[ARES_OP_COUNT] = {
     [ARES_OP_QGATHER] = ares_ref_qgather,
     [ARES_OP_QMATMUL] = ares_ref_qmatmul,
     [ARES_OP_QROPE] = ares_ref_qrope,
+    [ARES_OP_QSCAN] = ares_ref_qscan,
 };
 
 int ares_ref_supports(ares_op op) { return op >= 0 && op < ARES_OP_COUNT && ref_table[op] != NULL; }

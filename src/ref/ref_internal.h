@@ -37,6 +37,8 @@ int ares_ref_qslice(const ares_graph *g, const ares_node *n, void **values);
 int ares_ref_qgather(const ares_graph *g, const ares_node *n, void **values);
 /* ref_rope.c */
 int ares_ref_qrope(const ares_graph *g, const ares_node *n, void **values);
+/* ref_ssm.c */
+int ares_ref_qscan(const ares_graph *g, const ares_node *n, void **values);
 
 /* --- helpers (ref.c) ------------------------------------------------------------------ */
 

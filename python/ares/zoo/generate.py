@@ -107,9 +107,33 @@ def export(model, x: torch.Tensor, path: Path, dialect: str, backend: str = BACK
            **kw)
 
 
+# What stands in for ONNX Runtime on graphs with ares-domain nodes (meta.json "ort_reference")
+ARES_OPS_REFERENCE = ("onnx.reference.ReferenceEvaluator, ares::SelectiveScan as its float "
+                      "semantics (ares.nn.mamba.scan_float)")
+
+
+def uses_ares_ops(path: Path) -> bool:
+    return any(n.domain == "ares" for n in onnx.load(str(path), load_external_data=False).graph.node)
+
+
 def ort_run(path: Path, x: np.ndarray) -> np.ndarray:
     """ONNX Runtime on the literal graph: graph optimizations off (no QDQ fusion into integer
-    kernels, no constant folding), one thread."""
+    kernels, no constant folding), one thread. ONNX Runtime does not know the ares ops: such
+    graphs run in onnx's reference evaluator with the ops' float semantics."""
+    if uses_ares_ops(path):
+        from onnx.reference import ReferenceEvaluator
+        from onnx.reference.ops.op_dequantize_linear import DequantizeLinear_19
+        from ..nn.mamba import ScanReferenceOp
+
+        class DequantizeLinear(DequantizeLinear_19):  # opset 13's is opset 19's for int8/uint8
+            op_domain = ""
+
+            def _run(self, x, x_scale, x_zero_point=None, axis=1, block_size=0, output_dtype=None):
+                return super()._run(x, x_scale, x_zero_point, axis)
+
+        m = onnx.load(str(path))
+        sess = ReferenceEvaluator(m, new_ops=[ScanReferenceOp(), DequantizeLinear])
+        return np.asarray(sess.run(None, {m.graph.input[0].name: x})[0], dtype=np.float32)
     import onnxruntime as ort
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
@@ -228,6 +252,8 @@ def generate(name: str, out_dir: Path, dialects: Iterable[str], dump=None,
         quantized, scale = output_scale(onnx.load(str(qpath), load_external_data=False))
         meta["output_quantized"] = quantized
         meta["output_lsb"] = scale
+        if uses_ares_ops(qpath):
+            meta["ort_reference"] = ARES_OPS_REFERENCE
         agree = agreement(yo, y, scale, spec.classifier)
     else:
         agree = None

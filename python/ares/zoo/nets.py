@@ -503,3 +503,7 @@ NETWORKS = {
 
 from . import nets_llama  # noqa: E402  (the LLaMA-style networks; imports Spec from here)
 NETWORKS.update(nets_llama.NETWORKS)
+# the state-space networks live in their own module (imported last: it imports Spec from here)
+from . import nets_ssm  # noqa: E402
+
+NETWORKS.update(nets_ssm.NETWORKS)

@@ -1,0 +1,248 @@
+"""State-space blocks for ARES: the selective scan, Mamba, bidirectional Mamba, patch embedding.
+
+The selective scan is exported as ONE node, `SelectiveScan` in the ONNX domain `ares`, between
+the Q/DQ of its four quantized inputs and of its output. Its integer semantics are defined in
+docs/SEMANTICS.md ("qscan"), implemented by the C reference (src/ref/ref_ssm.c) and the
+runtime kernel, and reproduced here in torch int64 arithmetic (`scan_int`), so that the
+Brevitas model in eval mode computes, bit for bit, what the chip computes. The compile-time
+parameters (state format, decay exponents, output multipliers) are derived from the scales
+exactly as the compiler derives them (`scan_params`, mirroring src/passes/lower_ssm.c): the
+same float32 scales, the same double-precision operations in the same order.
+
+    h_t[d][n] = exp(Δ_t[d] · A[d][n]) · h_{t-1}[d][n] + Δ_t[d] · B_t[n] · x_t[d]
+    y_t[d]    = Σ_n C_t[n] · h_t[d][n] + D[d] · x_t[d],      A = -exp(A_log)
+
+Layout: x, Δ and y are [batch, L, d_inner], B and C [batch, L, d_state] (tokens x features,
+as Linear layers produce them). `direction=1` scans from the last token to the first.
+"""
+
+import math
+from typing import Optional
+
+import torch
+import torch.nn as tnn
+import torch.nn.functional as F
+from brevitas.quant import Int8ActPerTensorFloat, Uint8ActPerTensorFloat
+
+from .layers import Add, Conv1d, Conv2d, Linear, QuantIdentity, _check_bits, _value
+
+__all__ = ["SelectiveScan", "scan_params", "scan_int",
+           "scan_float", "ScanReferenceOp"]
+
+LOG2E = 1.4426950408889634  # the double nearest log2(e), as in the C compiler
+EXP_FRAC = 24               # fractional bits of the decay exponent dd * a[d][n]
+STATE_MAX = 2**31 - 1
+
+
+def _rhe(x: float) -> int:
+    """Round half to even of a double (Python's round() on floats)."""
+    return int(round(x))
+
+
+def _rhe_i(p: int, s: int) -> int:
+    """p / 2^s rounded to nearest, ties to even, exact integers."""
+    q, r = divmod(p, 1 << s)  # floor division: 0 <= r < 2^s
+    half = 1 << (s - 1)
+    return q + (1 if r > half or (r == half and q & 1) else 0)
+
+
+def _qinfo(quant, qt) -> tuple:
+    """(scale, zero point, lowest q - zp, highest q - zp) of a tensor `qt` quantized by the
+    Brevitas activation quantizer `quant` (signedness and narrow range from the quantizer,
+    scale, zero point and bit width from the QuantTensor, so nothing re-runs the quantizer)."""
+    p = quant.act_quant
+    b, zp = int(qt.bit_width), int(qt.zero_point)
+    if p.is_signed:
+        lo, hi = -(1 << (b - 1)) + int(p.is_narrow_range), (1 << (b - 1)) - 1
+    else:
+        lo, hi = 0, (1 << b) - 1 - int(p.is_narrow_range)
+    return float(qt.scale), zp, lo - zp, hi - zp
+
+
+def exp2_tables() -> list:
+    """T_hi[i] = 2^(-i/256), T_lo[j] = 2^(-j/65536), in Q30, i, j in 0..255."""
+    hi = [_rhe(math.ldexp(math.pow(2.0, -i / 256.0), 30)) for i in range(256)]
+    lo = [_rhe(math.ldexp(math.pow(2.0, -j / 65536.0), 30)) for j in range(256)]
+    return hi + lo
+
+
+def scan_params(s_x: float, s_d: float, s_b: float, s_c: float, s_y: float, xmax: int, dmax: int,
+                bmax: int, cmax: int, length: int, a_log, d_skip) -> dict:
+    """The compile-time parameters of one scan (docs/SEMANTICS.md, qscan), from float32
+    scales (passed as Python floats), the inputs' ranges (largest |q - zp|; dmax: largest
+    q - zp of Δ, at least 0), the sequence length, A_log [D][N] and D [D] (float32)."""
+    pmax = dmax * bmax * xmax
+    f = 30
+    while True:  # the finest state format whose bound L * term_max fits 31 bits
+        tmax = pmax << f if f >= 0 else _rhe_i(pmax, -f)
+        if tmax <= STATE_MAX // length:
+            break
+        f -= 1
+    hmax = length * tmax
+    a_log = torch.as_tensor(a_log, dtype=torch.float32)
+    d_inner, d_state = a_log.shape
+    a = []
+    for v in a_log.reshape(-1).tolist():
+        e = math.ldexp((s_d * math.exp(v)) * LOG2E, EXP_FRAC) if v < 700 else math.inf
+        a.append(STATE_MAX if e >= STATE_MAX else _rhe(e))
+    r_y = math.ldexp(((s_x * s_d) * s_b) * s_c, -f) / s_y
+    dl = [0.0] * d_inner if d_skip is None else torch.as_tensor(d_skip, dtype=torch.float32).tolist()
+    r_d = [(v * s_x) / s_y for v in dl]
+    acc_bound = d_state * cmax * hmax
+    for shift in range(62, 0, -1):
+        m_y = _rhe(math.ldexp(r_y, shift))
+        m_d = [_rhe(math.ldexp(r, shift)) for r in r_d]
+        total = float(acc_bound) * float(abs(m_y)) + float(xmax) * float(max([abs(m) for m in m_d] + [0]))
+        if total < 2.0**61:
+            break
+    else:
+        raise ValueError("ares.nn.SelectiveScan: output rescale factor too large")
+    return {"f": f, "hmax": hmax, "a": torch.tensor(a, dtype=torch.int64).reshape(d_inner, d_state),
+            "m_y": m_y, "m_d": torch.tensor(m_d, dtype=torch.int64), "shift": shift,
+            "table": torch.tensor(exp2_tables(), dtype=torch.int64)}
+
+
+def _rhe_t(p: torch.Tensor, s) -> torch.Tensor:
+    """Elementwise p / 2^s, ties to even, int64; s an int >= 1 or a tensor of them."""
+    s = torch.as_tensor(s, dtype=torch.int64)
+    q = p >> s
+    r = p - (q << s)
+    half = torch.ones_like(s) << (s - 1)
+    return q + ((r > half) | ((r == half) & ((q & 1) == 1))).to(torch.int64)
+
+
+def scan_int(dx, dd, db, dc, prm: dict, direction: int, zp_y: int, qmin: int, qmax: int):
+    """The integer scan on int64 tensors of q - zp: dx, dd [batch, L, D], db, dc [batch, L, N];
+    dd is clamped at 0 here. Returns y (int64, the output's stored integers incl. zp_y)."""
+    bsz, length, d_inner = dx.shape
+    a, tab, f = prm["a"], prm["table"], prm["f"]
+    h = torch.zeros(bsz, d_inner, a.shape[1], dtype=torch.int64)
+    y = torch.empty(bsz, length, d_inner, dtype=torch.int64)
+    steps = range(length - 1, -1, -1) if direction else range(length)
+    for t in steps:
+        xt, ddt = dx[:, t, :, None], dd[:, t, :, None].clamp(min=0)
+        v = ddt * a
+        k = v >> EXP_FRAC
+        fr = (v >> (EXP_FRAC - 16)) & 0xFFFF
+        e30 = _rhe_t(tab[fr >> 8] * tab[256 + (fr & 255)], 30)
+        e = torch.where(k >= 31, torch.zeros_like(e30),
+                        torch.where(k == 0, e30, _rhe_t(e30, k.clamp(1, 30))))
+        p = ddt * db[:, t, None, :] * xt
+        term = p << f if f >= 0 else _rhe_t(p, -f)
+        h = (_rhe_t(h * e, 30) + term).clamp(-prm["hmax"], prm["hmax"])
+        acc = (dc[:, t, None, :] * h).sum(-1)
+        tot = acc * prm["m_y"] + dx[:, t, :] * prm["m_d"]
+        y[:, t, :] = (zp_y + _rhe_t(tot, prm["shift"])).clamp(qmin, qmax)
+    return y
+
+
+def scan_float(x, dt, b, c, a_log, d_skip, direction: int = 0):
+    """The float semantics of the scan (float32 torch): what the quantized model approximates,
+    and what ONNX Runtime would compute if it knew the op."""
+    a = -torch.exp(a_log.float())
+    bsz, length, d_inner = x.shape
+    h = x.new_zeros(bsz, d_inner, a.shape[1])
+    ys = [None] * length
+    steps = range(length - 1, -1, -1) if direction else range(length)
+    for t in steps:
+        dtt = dt[:, t, :, None]
+        h = torch.exp(dtt * a) * h + dtt * b[:, t, None, :] * x[:, t, :, None]
+        y = (h * c[:, t, None, :]).sum(-1)
+        ys[t] = y if d_skip is None else y + d_skip * x[:, t, :]
+    return torch.stack(ys, 1)
+
+
+class _ScanFn(torch.autograd.Function):
+    """Export hook: the float scan in PyTorch, one `ares::SelectiveScan` node in ONNX."""
+
+    @staticmethod
+    def forward(ctx, x, dt, b, c, a_log, d_skip, d_state: int, direction: int):
+        return scan_float(x, dt, b, c, a_log, d_skip, direction)
+
+    @staticmethod
+    def symbolic(g, x, dt, b, c, a_log, d_skip, d_state, direction):
+        return g.op("ares::SelectiveScan", x, dt, b, c, a_log, d_skip, d_state_i=d_state,
+                    direction_i=direction).setType(x.type())
+
+
+class SelectiveScan(tnn.Module):
+    """The Mamba selective scan with its own quantizers: x, B, C signed, Δ unsigned (it is a
+    softplus output), the output signed, all `bit_width` bits per tensor. Parameters A_log
+    [d_inner, d_state] (A = -exp(A_log), initialised to log(1..d_state) as in Mamba) and the
+    skip D [d_inner] (ones).
+
+    forward(x, delta, B, C) takes float tensors (the quantizers here quantize them) and returns
+    the quantized output as a float tensor. Training: the float scan, quantized, with the
+    integer result substituted in the forward pass (straight-through), so training sees what
+    the chip computes; eval: the integer semantics exactly; ONNX export: one SelectiveScan node.
+    """
+
+    def __init__(self, d_inner: int, d_state: int = 16, direction: int = 0, bit_width: int = 8):
+        super().__init__()
+        if direction not in (0, 1):
+            raise ValueError("ares.nn.SelectiveScan: direction must be 0 (forward) or 1 (reverse)")
+        b = _check_bits("bit_width", bit_width)
+        self.d_inner, self.d_state, self.direction = d_inner, d_state, direction
+        self.A_log = tnn.Parameter(
+            torch.log(torch.arange(1, d_state + 1, dtype=torch.float32)).repeat(d_inner, 1))
+        self.D = tnn.Parameter(torch.ones(d_inner))
+        self.x_quant = QuantIdentity(b, return_quant_tensor=True)
+        self.delta_quant = QuantIdentity(b, signed=False, return_quant_tensor=True)
+        self.b_quant = QuantIdentity(b, return_quant_tensor=True)
+        self.c_quant = QuantIdentity(b, return_quant_tensor=True)
+        self.out_quant = QuantIdentity(b, return_quant_tensor=True)
+
+    def _integer(self, qx, qd, qb, qc, qy):
+        """The chip's result, dequantized (float32), for the quantized inputs; qy is any
+        output of out_quant (for its scale and zero point)."""
+        info = [_qinfo(q, t) for q, t in ((self.x_quant, qx), (self.delta_quant, qd),
+                                          (self.b_quant, qb), (self.c_quant, qc),
+                                          (self.out_quant, qy))]
+        (s_x, _, xl, xh), (s_d, _, _, dh), (s_b, _, bl, bh), (s_c, _, cl, ch), (s_y, zp, yl, yh) = info
+        prm = scan_params(s_x, s_d, s_b, s_c, s_y, max(-xl, xh), max(dh, 0), max(-bl, bh),
+                          max(-cl, ch), qx.value.shape[1], self.A_log.detach(), self.D.detach())
+
+        def dq(t):
+            return torch.round(t.value.double() / t.scale.double()).to(torch.int64)
+
+        y = scan_int(dq(qx), dq(qd), dq(qb), dq(qc), prm, self.direction, zp, yl + zp, yh + zp)
+        return ((y - zp).float() * qy.scale.float()).to(torch.float32)
+
+    def forward(self, x, delta, b, c):
+        qx, qd = self.x_quant(_value(x)), self.delta_quant(_value(delta))
+        qb, qc = self.b_quant(_value(b)), self.c_quant(_value(c))
+        if torch.onnx.is_in_onnx_export():
+            y = _ScanFn.apply(qx.value, qd.value, qb.value, qc.value, self.A_log, self.D,
+                              self.d_state, self.direction)
+            return self.out_quant(y).value
+        if self.training:
+            qy = self.out_quant(scan_float(qx.value, qd.value, qb.value, qc.value, self.A_log,
+                                           self.D, self.direction))
+            with torch.no_grad():
+                yi = self._integer(qx, qd, qb, qc, qy)
+            return qy.value + (yi - qy.value).detach()
+        with torch.no_grad():
+            return self._integer(qx, qd, qb, qc, self.out_quant(torch.zeros(1)))
+
+
+def _reference_op():
+    """An onnx.reference operator for ares::SelectiveScan computing the float semantics in
+    float32 numpy: what stands in for ONNX Runtime, which does not know the op."""
+    import numpy as np
+    from onnx.reference.op_run import OpRun
+
+    class SelectiveScanRef(OpRun):
+        op_domain = "ares"
+
+        def _run(self, x, dt, b, c, a_log, d_skip=None, d_state=None, direction=0):
+            t = lambda v: None if v is None else torch.from_numpy(np.asarray(v, dtype=np.float32))  # noqa: E731
+            with torch.no_grad():
+                y = scan_float(t(x), t(dt), t(b), t(c), t(a_log), t(d_skip), int(direction))
+            return (y.numpy().astype(np.float32),)
+
+    SelectiveScanRef.__name__ = "SelectiveScan"
+    return SelectiveScanRef
+
+
+def ScanReferenceOp():  # noqa: N802 - a class factory (onnx is imported only when needed)
+    return _reference_op()

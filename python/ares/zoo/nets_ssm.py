@@ -1,0 +1,41 @@
+"""State-space zoo networks: the selective scan, Mamba blocks, bidirectional Mamba, FEMBA.
+
+They use the ares.nn state-space blocks (python/ares/nn/mamba.py); the scan is one
+`ares::SelectiveScan` node, which ONNX Runtime cannot run: their `ort_output.npy` comes from
+onnx's reference evaluator with the scan's float semantics plugged in (generate.py)."""
+
+import torch.nn as nn
+
+from .. import nn as ann
+from ..nn.mamba import SelectiveScan
+from .nets import Spec
+
+
+class MambaSSM(nn.Module):
+    """Two selective scans (forward and reverse) on one token sequence: x quantized, delta a
+    ReLU'd projection, B and C projections, each quantized once (each scan's own quantizers
+    then rescale them); the two results summed through a shared quantizer."""
+
+    def __init__(self, d=16, n=8):
+        super().__init__()
+        self.inp = ann.QuantIdentity()
+        self.dt = ann.Linear(d, d)
+        self.b = ann.Linear(d, n)
+        self.c = ann.Linear(d, n)
+        self.q_dt, self.q_b, self.q_c = ann.ReLU(), ann.QuantIdentity(), ann.QuantIdentity()
+        self.fwd = SelectiveScan(d, n, direction=0)
+        self.rev = SelectiveScan(d, n, direction=1)
+        self.add = ann.Add()
+
+    def forward(self, x):
+        x = self.inp(x)
+        dt, b, c = self.q_dt(self.dt(x)), self.q_b(self.b(x)), self.q_c(self.c(x))
+        return self.add(self.fwd(x, dt, b, c), self.rev(x, dt, b, c))
+
+
+NETWORKS = {
+    "mamba_ssm":
+        Spec(MambaSSM, (1, 32, 16), False,
+             "selective scan (ares::SelectiveScan) forward and reverse on [1, 32, 16] tokens, 8 states, "
+             "ReLU'd delta projection, B/C projections, quantized sum"),
+}
