@@ -26,7 +26,7 @@ from brevitas.quant import Int8ActPerTensorFloat, Uint8ActPerTensorFloat
 
 from .layers import Add, Conv1d, Conv2d, Linear, QuantIdentity, _check_bits, _value
 
-__all__ = ["SelectiveScan", "scan_params", "scan_int",
+__all__ = ["SelectiveScan", "CausalConv1d", "PatchEmbed", "scan_params", "scan_int",
            "scan_float", "ScanReferenceOp"]
 
 LOG2E = 1.4426950408889634  # the double nearest log2(e), as in the C compiler
@@ -223,6 +223,61 @@ class SelectiveScan(tnn.Module):
             return qy.value + (yi - qy.value).detach()
         with torch.no_grad():
             return self._integer(qx, qd, qb, qc, self.out_quant(torch.zeros(1)))
+
+
+class CausalConv1d(tnn.Module):
+    """Mamba's causal depthwise convolution over tokens: input and output [batch, L, channels]
+    (token-major, as Linear layers produce them). Output t sees inputs t-k+1 .. t (direction
+    0: zeros padded on the left) or t .. t+k-1 (direction 1, the causal convolution of the
+    reversed sequence, written without reversing it: zeros on the right, and the kernel
+    read in the other order - a learned kernel, so the same model family). The result goes
+    through its own quantizer unless `output_quant=False` (then the next layer must quantize
+    it, e.g. a SiLU into a quantizer).
+
+    ONNX: Transpose -> Pad (one side) -> Conv (groups = channels) -> [quantizer] -> Transpose;
+    ARES: qtranspose, qpad, qconv, qtranspose."""
+
+    def __init__(self, channels: int, kernel_size: int = 4, direction: int = 0, bias: bool = True,
+                 weight_bit_width: int = 8, bit_width: int = 8, output_quant: bool = True):
+        super().__init__()
+        if direction not in (0, 1):
+            raise ValueError("ares.nn.CausalConv1d: direction must be 0 or 1")
+        self.k, self.direction = kernel_size, direction
+        self.conv = Conv1d(channels, channels, kernel_size, groups=channels, bias=bias,
+                           weight_bit_width=weight_bit_width)
+        self.quant = QuantIdentity(bit_width) if output_quant else None
+
+    def forward(self, x):
+        x = _value(x).transpose(1, 2)
+        pad = (self.k - 1, 0) if self.direction == 0 else (0, self.k - 1)
+        y = self.conv(F.pad(x, pad))
+        if self.quant is not None:
+            y = self.quant(y)
+        return _value(y).transpose(1, 2)
+
+
+class PatchEmbed(tnn.Module):
+    """FEMBA's patch embedding: the [batch, channels, samples] signal seen as a one-plane
+    image, a Conv2d with kernel = stride = `patch` (default (2, 16): 2 electrodes x 16 samples)
+    to `embed_dim` features, quantized, flattened to [batch, tokens, embed_dim] with tokens =
+    (channels / 2) * (samples / 16), electrode-pair-major.
+
+    ONNX: Unsqueeze -> Conv -> Q/DQ -> Reshape -> Transpose (ARES: qreshape, qconv, qreshape,
+    qtranspose). The input must already be quantized."""
+
+    def __init__(self, embed_dim: int, patch=(2, 16), weight_bit_width: int = 8, bit_width: int = 8):
+        super().__init__()
+        self.patch = tuple(patch)
+        self.proj = Conv2d(1, embed_dim, self.patch, stride=self.patch, weight_bit_width=weight_bit_width)
+        self.quant = QuantIdentity(bit_width)
+
+    def forward(self, x):
+        x = _value(x)
+        if x.shape[1] % self.patch[0] or x.shape[2] % self.patch[1]:
+            raise ValueError(f"ares.nn.PatchEmbed: input {tuple(x.shape[1:])} is not a whole number "
+                             f"of {self.patch} patches")
+        y = _value(self.quant(self.proj(x.unsqueeze(1))))
+        return y.flatten(2).transpose(1, 2)
 
 
 def _reference_op():

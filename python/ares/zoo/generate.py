@@ -172,7 +172,7 @@ def output_scale(qcdq: onnx.ModelProto):
     g = qcdq.graph
     out = g.output[0].name
     n = _producer(g, out)
-    if n.op_type == "DequantizeLinear":
+    if n.op_type == "DequantizeLinear" or (n.op_type in _PASS_THROUGH and _dq_scale(g, out) is not None):
         return True, float(_dq_scale(g, out))
     if n.op_type in ("Gemm", "Conv", "MatMul"):
         sa, sw = _dq_scale(g, n.input[0]), _dq_scale(g, n.input[1])

@@ -7,7 +7,7 @@ onnx's reference evaluator with the scan's float semantics plugged in (generate.
 import torch.nn as nn
 
 from .. import nn as ann
-from ..nn.mamba import SelectiveScan
+from ..nn.mamba import CausalConv1d, PatchEmbed, SelectiveScan
 from .nets import Spec
 
 
@@ -33,9 +33,46 @@ class MambaSSM(nn.Module):
         return self.add(self.fwd(x, dt, b, c), self.rev(x, dt, b, c))
 
 
+class MambaConv1d(nn.Module):
+    """Mamba's causal depthwise Conv1d (kernel 4) over [1, 48, 24] tokens, forward (left
+    padding) and reverse (right padding), each quantized, summed."""
+
+    def __init__(self, d=24):
+        super().__init__()
+        self.inp = ann.QuantIdentity()
+        self.fwd = CausalConv1d(d, 4, direction=0)
+        self.rev = CausalConv1d(d, 4, direction=1)
+        self.add = ann.Add()
+
+    def forward(self, x):
+        x = self.inp(x)
+        return self.add(self.fwd(x), self.rev(x))
+
+
+class FembaPatchEmbed(nn.Module):
+    """FEMBA's patch embedding on a 22-electrode x 256-sample window: Conv2d kernel = stride =
+    (2, 16) to 35 features, [1, 11 * 16 tokens, 35]."""
+
+    def __init__(self):
+        super().__init__()
+        self.inp = ann.QuantIdentity()
+        self.embed = PatchEmbed(35)
+
+    def forward(self, x):
+        return self.embed(self.inp(x))
+
+
 NETWORKS = {
     "mamba_ssm":
         Spec(MambaSSM, (1, 32, 16), False,
              "selective scan (ares::SelectiveScan) forward and reverse on [1, 32, 16] tokens, 8 states, "
              "ReLU'd delta projection, B/C projections, quantized sum"),
+    "mamba_conv1d":
+        Spec(MambaConv1d, (1, 48, 24), False,
+             "causal depthwise Conv1d (kernel 4) on tokens: Transpose, Pad left (forward) or right "
+             "(reverse), grouped Conv, quantizer, Transpose; the two summed"),
+    "femba_patch_embed":
+        Spec(FembaPatchEmbed, (1, 22, 256), False,
+             "FEMBA patch embedding: Unsqueeze, Conv2d kernel=stride=(2,16) 1->35, flatten to "
+             "176 tokens x 35 (Reshape + Transpose)"),
 }
