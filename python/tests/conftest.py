@@ -1,5 +1,10 @@
+import os
 import sys
 from pathlib import Path
+
+# the zoo's portable CPU dispatch (see ares/zoo/__init__.py), before any test imports torch
+os.environ.setdefault("ATEN_CPU_CAPABILITY", "default")
+os.environ.setdefault("MKL_CBWR", "COMPATIBLE")
 
 import pytest
 

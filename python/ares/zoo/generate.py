@@ -45,6 +45,11 @@ def seed_of(name: str) -> int:
 def set_determinism():
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
+    torch.backends.mkldnn.enabled = False  # oneDNN picks kernels by CPU: results would differ
+    if torch.backends.cpu.get_cpu_capability() != "DEFAULT":
+        raise RuntimeError("ares.zoo: torch computed before ares.zoo was imported, so its CPU dispatch is "
+                           f"{torch.backends.cpu.get_cpu_capability()}, not the portable DEFAULT; import "
+                           "ares.zoo first or set ATEN_CPU_CAPABILITY=default and MKL_CBWR=COMPATIBLE")
 
 
 # ----------------------------------------------------------------------------------------------
