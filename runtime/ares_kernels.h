@@ -16,7 +16,7 @@
  *    LSB) instead of rounded to accumulator units.
  *    where RHE(p, s) = p / 2^s rounded to nearest, ties to even (s >= 1).
  *    With out_float set, the output is float: y = (float)acc * fscale[c] + fbias[c]
- *    (float32 multiply, then float32 add).
+ *    (float32 multiply, then float32 add). With out_i32 set, y is int32: y = acc.
  */
 #ifndef ARES_KERNELS_H
 #define ARES_KERNELS_H
@@ -32,6 +32,7 @@ typedef struct {
   const float *fscale;    /* [n] */
   const float *fbias;     /* [n] */
   const int64_t *add;     /* [n] or NULL: bias added to the product before rounding */
+  int32_t out_i32;        /* 1: output is the int32 accumulator itself (y = acc) */
 } ares_rq;
 
 /* Round half to even of p / 2^s, s in 1..62. */
@@ -173,5 +174,9 @@ void ares_scan_s8(const int8_t *x, const int8_t *dt, const int8_t *b, const int8
  * requantized by rq (per-tensor: rq->n == 1; int8, or float with rq->out_float). */
 void ares_matmul_s8(const int8_t *a, const int8_t *b, void *y, int32_t m, int32_t k, int32_t n, int32_t lda,
                     int32_t ldb, int32_t ldy, int32_t a_zp, int32_t b_zp, int32_t out_i32, const ares_rq *rq);
+
+/* uint8 data <-> ARES' int8 storage of it (value - 128), either direction: y = x ^ 0x80
+ * bytewise (uint8 x -> int8 x - 128; int8 x -> uint8 x + 128). */
+void ares_cast_u8_s8(const void *x, void *y, int64_t n);
 
 #endif

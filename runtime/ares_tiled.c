@@ -95,7 +95,7 @@ static void conv_core(void *arg, int core) {
 
 void ares_conv2d_tiled(const int8_t *x, const int8_t *w, const int32_t *bias, void *y, const ares_conv_shape *s,
                        const ares_rq *rq, const ares_tile2 *t) {
-  size_t esz = rq->out_float ? 4 : 1;
+  size_t esz = rq->out_float || rq->out_i32 ? 4 : 1;
   int32_t cin_g = s->cin / s->group, wpc = cin_g * s->kh * s->kw;
   int32_t ci0, cin_max;
   tile_in_channels(s, 0, t->tc, &ci0, &cin_max);
@@ -244,7 +244,7 @@ static void linear_core(void *arg, int core) {
 
 void ares_linear_tiled(const int8_t *x, const int8_t *w, const int32_t *bias, void *y, int32_t rows, int32_t k,
                        int32_t n, int32_t x_zp, const ares_rq *rq, const ares_tile2 *t) {
-  size_t esz = rq->out_float ? 4 : 1;
+  size_t esz = rq->out_float || rq->out_i32 ? 4 : 1;
   int32_t tr = t->th, tn = t->tc;
   size_t x_sz = ALIGN8((size_t)tr * k), w_sz = ALIGN8((size_t)tn * k), o_sz = ALIGN8((size_t)tr * tn * esz);
   int8_t *l1 = ares_hal_l1();

@@ -36,6 +36,7 @@ suite unit make -s -C tests/unit test
 suite cli bash tests/test_cli.sh
 suite malformed bash tests/test_malformed.sh
 suite conformance build/ares conformance /usr/share/libonnx-testdata/data/node
+suite qoperator bash tests/test_qoperator.sh
 suite fault-injection bash tests/test_fault_injection.sh
 suite zoo bash tests/test_zoo.sh
 suite cluster bash tests/test_cluster.sh

@@ -9,10 +9,12 @@ static inline int8_t ares_rq_s8(int64_t p, int s, int32_t zp, int32_t qmin, int3
   return ares_sat((int64_t)zp + ares_rhe(p, s), qmin, qmax);
 }
 
-/* Store one accumulator of channel c (rq->n == 1: per-tensor) at y[i], int8 or float. */
+/* Store one accumulator of channel c (rq->n == 1: per-tensor) at y[i], int8, float or int32. */
 static inline void ares_rq_store(const ares_rq *rq, void *y, int64_t i, int32_t acc, int32_t c) {
   if (rq->n == 1) c = 0;
-  if (rq->out_float) {
+  if (rq->out_i32) {
+    ((int32_t *)y)[i] = acc;
+  } else if (rq->out_float) {
     float p = (float)acc * rq->fscale[c]; /* float32 multiply, then float32 add */
     ((float *)y)[i] = p + rq->fbias[c];
   } else {

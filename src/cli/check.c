@@ -91,10 +91,11 @@ static const struct {
     {"Expand", "broadcasting an activation is not supported; export with static, explicit shapes"},
     {"LSTM", "recurrent layers are not supported"},
     {"GRU", "recurrent layers are not supported"},
-    {"QLinearConv", "QOperator format is not lowered yet: export QDQ (QuantizeLinear/DequantizeLinear around float ops)"},
-    {"QLinearMatMul", "QOperator format is not lowered yet: export QDQ (QuantizeLinear/DequantizeLinear around float ops)"},
-    {"ConvInteger", "integer-output ops are not lowered yet: export QDQ (QuantizeLinear/DequantizeLinear around float ops)"},
-    {"MatMulInteger", "integer-output ops are not lowered yet: export QDQ (QuantizeLinear/DequantizeLinear around float ops)"},
+    {"DynamicQuantizeLinear", "dynamic quantization computes scales at run time, which a fixed-point deployment cannot: "
+                              "quantize statically (onnxruntime.quantization.quantize_static, QOperator or QDQ format)"},
+    {"QLinearMul", "no integer elementwise multiply yet: quantize with op_types_to_quantize excluding Mul, or fold it"},
+    {"QLinearSigmoid", "no integer sigmoid yet: use ReLU, or keep the sigmoid after the network's output"},
+    {"QLinearLeakyRelu", "no integer LeakyReLU yet: use ReLU"},
 };
 
 /* Advice for reasons the passes give, keyed on a phrase of the message. */

@@ -54,8 +54,8 @@ static const char *usage_compile =
     "  --dump-file FILE     where --dump-after writes\n";
 
 static const char *usage_run =
-    "usage: ares run MODEL [--target host|rv32] [--cores N] [--l1 BYTES] [--input X.npy] [--keep DIR]\n"
-    "                     [--project DIR] [--output Y.npy]\n"
+    "usage: ares run MODEL [--target host|rv32] [--cores N] [--l1 BYTES] [--input X.npy[,...]]\n"
+    "                     [--keep DIR] [--project DIR] [--output Y.npy]\n"
     "\n"
     "Compiles MODEL, builds the generated project, runs it on an input, runs the reference\n"
     "interpreter on the same input, and compares every layer's output byte for byte. Prints\n"
@@ -71,8 +71,9 @@ static const char *usage_run =
     "                    per core; a second run on one hart under -icount counts each\n"
     "                    layer's instructions on the critical path over the cores\n"
     "  --cores N, --l1 BYTES   as for compile\n"
-    "  --input X.npy     float32 input (default: input.npy beside MODEL, else a fixed\n"
-    "                    pseudo-random input)\n"
+    "  --input X.npy[,Y.npy...]  one .npy per graph input, in the input's type (float32,\n"
+    "                    int8/uint8, int64 token ids ...); default: input.npy beside a\n"
+    "                    single-input MODEL, else fixed pseudo-random data\n"
     "  --keep DIR        generate the project into DIR and keep it (default: a temporary\n"
     "                    directory, removed afterwards)\n"
     "  --project DIR     do not generate: build and validate the existing project in DIR\n"
@@ -160,11 +161,12 @@ static int cmd_compile(int argc, char **argv) {
   if (!g) return 2;
   /* a chip project runs on the input compiled into it */
   ares_npy in = {0};
-  const float *inputs[1] = {NULL};
+  const void *inputs[1] = {NULL};
   if (o.input) {
     char err[256];
-    if (ares_npy_load(o.input, &in, err, sizeof err) != 0 || strcmp(in.dtype, "f4") != 0 || g->ninputs != 1 ||
-        in.nbytes != ares_tensor_nbytes(g->tensors[g->inputs[0]])) {
+    const ares_tensor *t = g->tensors[g->inputs[0]];
+    if (ares_npy_load(o.input, &in, err, sizeof err) != 0 || strcmp(in.dtype, ares_dtype_npy(t->dtype)) != 0 ||
+        g->ninputs != 1 || in.nbytes != ares_tensor_nbytes(t)) {
       ares_fail(NULL, "--input '%s': %s", o.input, in.data ? "does not match the model's input" : err);
       ares_npy_free(&in);
       ares_graph_free(g);

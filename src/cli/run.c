@@ -24,37 +24,67 @@ static int file_exists(const char *p) {
   return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The input for graph input i: --input (first input), input.npy beside the model, or a
- * fixed pseudo-random tensor in [-1, 1). */
-static int load_input(const ares_cli_opts *o, ares_graph *g, int i, float **data) {
+/* Path of the k-th entry (0-based) of a comma-separated --input list into buf; NULL if the
+ * list is shorter. */
+static const char *list_entry(const char *list, int k, char *buf, size_t len) {
+  for (const char *p = list; p; k--) {
+    const char *e = strchr(p, ',');
+    size_t l = e ? (size_t)(e - p) : strlen(p);
+    if (k == 0) {
+      snprintf(buf, len, "%.*s", (int)l, p);
+      return buf;
+    }
+    p = e ? e + 1 : NULL;
+  }
+  return NULL;
+}
+
+/* The input for graph input i, in the input's own type: entry i of --input (a
+ * comma-separated list, one .npy per graph input), input.npy beside a single-input model, or
+ * fixed pseudo-random data: floats in [-1, 1), int8/uint8 over their whole range, wider
+ * integers (indices, token ids) in [0, 16). */
+static int load_input(const ares_cli_opts *o, ares_graph *g, int i, void **data) {
   ares_tensor *t = g->tensors[g->inputs[i]];
   int64_t n = ares_tensor_numel(t);
-  char beside[4096];
-  const char *path = i == 0 ? o->input : NULL;
-  if (!path && i == 0 && g->ninputs == 1) {
+  char beside[4096], entry[4096];
+  const char *path = o->input ? list_entry(o->input, i, entry, sizeof entry) : NULL;
+  if (o->input && i == g->ninputs - 1 && list_entry(o->input, i + 1, beside, sizeof beside))
+    return ares_fail(NULL, "--input lists more files than the model's %d input(s)", g->ninputs);
+  if (!path && !o->input && g->ninputs == 1) {
     const char *slash = strrchr(o->model, '/');
     int dl = slash ? (int)(slash - o->model) : 1;
     snprintf(beside, sizeof beside, "%.*s/input.npy", dl, slash ? o->model : ".");
     if (file_exists(beside)) path = beside;
   }
-  *data = malloc(sizeof(float) * (size_t)(n ? n : 1));
+  size_t esz = ares_dtype_size(t->dtype);
+  if (!esz) return ares_fail(NULL, "graph input '%s' has no element type", t->name);
+  *data = malloc(esz * (size_t)(n ? n : 1));
   if (!*data) return ares_fail(NULL, "out of memory");
   if (!path) {
     uint32_t s = 0x12345678u + (uint32_t)i;
     for (int64_t k = 0; k < n; k++) {
       s = s * 1664525u + 1013904223u;
-      (*data)[k] = (float)((double)(s >> 8) / (double)(1u << 24) * 2.0 - 1.0);
+      switch (t->dtype) {
+      case ARES_DT_F32: ((float *)*data)[k] = (float)((double)(s >> 8) / (double)(1u << 24) * 2.0 - 1.0); break;
+      case ARES_DT_I8: ((int8_t *)*data)[k] = (int8_t)((int32_t)(s >> 24) - 128); break;
+      case ARES_DT_U8: ((uint8_t *)*data)[k] = (uint8_t)(s >> 24); break;
+      case ARES_DT_I16: ((int16_t *)*data)[k] = (int16_t)(s >> 28); break;
+      case ARES_DT_I32: ((int32_t *)*data)[k] = (int32_t)(s >> 28); break;
+      default: ((int64_t *)*data)[k] = (int64_t)(s >> 28); break;
+      }
     }
-    fprintf(stderr, "ares: no input given: using a fixed pseudo-random input in [-1, 1)\n");
+    fprintf(stderr, "ares: no input given for '%s': using fixed pseudo-random data\n", t->name);
     return 0;
   }
   ares_npy a;
   char err[256];
   if (ares_npy_load(path, &a, err, sizeof err) != 0) return ares_fail(NULL, "input '%s': %s", path, err);
   int rc = 0;
-  if (strcmp(a.dtype, "f4") != 0) rc = ares_fail(NULL, "input '%s': float32 data expected, found %s", path, a.dtype);
-  else if (a.nbytes != sizeof(float) * (size_t)n)
-    rc = ares_fail(NULL, "input '%s' has %zu elements, the model's input '%s' needs %" PRId64, path, a.nbytes / 4, t->name, n);
+  if (strcmp(a.dtype, ares_dtype_npy(t->dtype)) != 0)
+    rc = ares_fail(NULL, "input '%s': %s data expected for the model's input '%s' (%s), found %s", path,
+                   ares_dtype_npy(t->dtype), t->name, ares_dtype_name(t->dtype), a.dtype);
+  else if (a.nbytes != esz * (size_t)n)
+    rc = ares_fail(NULL, "input '%s' has %zu elements, the model's input '%s' needs %" PRId64, path, a.nbytes / esz, t->name, n);
   if (rc == 0) memcpy(*data, a.data, a.nbytes);
   ares_npy_free(&a);
   return rc;
@@ -172,7 +202,7 @@ int ares_cli_run(const ares_cli_opts *o) {
   ares_graph *g = ares_cli_load(o->model, o);
   if (!g) return 2;
   void **values = calloc((size_t)g->ntensors + 1, sizeof(void *));
-  float **inputs = calloc((size_t)g->ninputs + 1, sizeof(float *));
+  void **inputs = calloc((size_t)g->ninputs + 1, sizeof(void *));
   char tmpdir[] = "/tmp/ares-run-XXXXXX", proj[4096], cmd[16384], path[4096];
   int made_tmp = 0, status = 2;
   if (!values || !inputs) goto done;
@@ -183,8 +213,7 @@ int ares_cli_run(const ares_cli_opts *o) {
   if (ares_ref_run(g, values) < 0) goto done;
   if (o->output) {
     ares_tensor *y = g->tensors[g->outputs[0]];
-    const char *code = y->dtype == ARES_DT_F32 ? "f4" : "i1";
-    if (ares_npy_save(o->output, code, y->rank, y->dims, values[y->id]) != 0) {
+    if (ares_npy_save(o->output, ares_dtype_npy(y->dtype), y->rank, y->dims, values[y->id]) != 0) {
       ares_fail(NULL, "cannot write '%s'", o->output);
       goto done;
     }
@@ -225,7 +254,7 @@ int ares_cli_run(const ares_cli_opts *o) {
   for (int i = 0; i < g->ninputs; i++) {
     ares_tensor *t = g->tensors[g->inputs[i]];
     snprintf(path, sizeof path, "%s/input_%d.npy", proj, i);
-    if (ares_npy_save(path, "f4", t->rank, t->dims, inputs[i]) != 0) {
+    if (ares_npy_save(path, ares_dtype_npy(t->dtype), t->rank, t->dims, inputs[i]) != 0) {
       ares_fail(NULL, "cannot write '%s'", path);
       goto done;
     }

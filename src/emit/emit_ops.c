@@ -26,7 +26,9 @@ static void emit_f32_array(FILE *f, const char *name, const float *v, int n) {
 }
 
 static void emit_rq(FILE *f, const ares_requant *rq) {
-  if (rq->out_float) {
+  if (rq->out_i32) {
+    fprintf(f, "  static const ares_rq rq = {%d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};\n", rq->n);
+  } else if (rq->out_float) {
     emit_f32_array(f, "fscale", rq->fscale, rq->n);
     emit_f32_array(f, "fbias", rq->fbias, rq->n);
     fprintf(f, "  static const ares_rq rq = {%d, 0, 0, 0, 0, 0, 1, fscale, fbias, 0};\n", rq->n);
@@ -234,6 +236,12 @@ static int emit_qscan(ares_emit_ctx *c, const ares_node *n) {
   return 0;
 }
 
+static int emit_qcast(ares_emit_ctx *c, const ares_node *n) {
+  fprintf(c->f, "  ares_cast_u8_s8(%s, %s, %" PRId64 ");\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]),
+          ares_tensor_numel(c->g->tensors[n->out[0]]));
+  return 0;
+}
+
 typedef int (*emit_fn)(ares_emit_ctx *c, const ares_node *n);
 
 static const emit_fn emitters[ARES_OP_COUNT] = {
@@ -246,6 +254,7 @@ static const emit_fn emitters[ARES_OP_COUNT] = {
     [ARES_OP_QMATMUL] = emit_qmatmul,
     [ARES_OP_QROPE] = emit_qrope,
     [ARES_OP_QSCAN] = emit_qscan,
+    [ARES_OP_QCAST] = emit_qcast,
 };
 
 int ares_emit_node(ares_emit_ctx *c, const ares_node *n) {

@@ -145,6 +145,11 @@ const char *ares_dtype_name(ares_dtype t) {
   return (t >= 0 && t <= ARES_DT_I64) ? names[t] : "?";
 }
 
+const char *ares_dtype_npy(ares_dtype t) {
+  static const char *codes[] = {"", "f4", "i1", "u1", "i2", "i4", "i8"};
+  return (t >= 0 && t <= ARES_DT_I64) ? codes[t] : "";
+}
+
 int64_t ares_tensor_numel(const ares_tensor *t) {
   int64_t n = 1;
   for (int i = 0; i < t->rank; i++) n *= t->dims[i];
@@ -316,6 +321,10 @@ static void dump_tensor_ref(const ares_graph *g, int tid, FILE *f) {
 }
 
 static void dump_rq(const ares_requant *rq, FILE *f) {
+  if (rq->out_i32) {
+    fprintf(f, " out=int32 (the accumulator)");
+    return;
+  }
   if (rq->out_float) {
     fprintf(f, " out=float fscale[0]=%g", rq->fscale[0]);
     return;

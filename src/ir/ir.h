@@ -90,7 +90,8 @@ typedef struct {
 
 /* Requantization of an int32 accumulator to an int8 output:
  *   y = clamp(zp + round_half_even((acc * mult[c] + add[c]) / 2^shift[c]), qmin, qmax)
- * or, when out_float is set, y = (float)acc * fscale[c] + fbias[c] (dequantized output). */
+ * or, when out_float is set, y = (float)acc * fscale[c] + fbias[c] (dequantized output),
+ * or, when out_i32 is set, y = acc (an int32 output at the accumulator's scale). */
 typedef struct {
   int n;            /* channels (1 = per-tensor) */
   int32_t *mult;
@@ -101,6 +102,7 @@ typedef struct {
   int out_float;
   float *fscale;
   float *fbias;
+  int out_i32;
 } ares_requant;
 
 /* Parameters of the integer ops. Spatial ops are 2-D; 1-D ops use H = 1. */
@@ -292,6 +294,8 @@ void ares_graph_add_output(ares_graph *g, int tid);
 /* --- queries ------------------------------------------------------------------------- */
 size_t ares_dtype_size(ares_dtype t);
 const char *ares_dtype_name(ares_dtype t);
+/* numpy type code ("f4", "i1", "u1", "i2", "i4", "i8"); "" for ARES_DT_UNDEF. */
+const char *ares_dtype_npy(ares_dtype t);
 int64_t ares_tensor_numel(const ares_tensor *t);
 size_t ares_tensor_nbytes(const ares_tensor *t);
 const ares_attr *ares_attr_find(const ares_node *n, const char *name);

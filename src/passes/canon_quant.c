@@ -218,8 +218,19 @@ static int canon_q(ares_graph *g, ares_node *n) {
     return make_qconst(g, n, src, ns, axis, scale, zp, lo, hi, "ROUND");
   }
   if (ns != 1) return ares_fail(n, "unsupported: per-axis quantization of an activation");
-  /* fold a Clip on the integers into the range */
   ares_node *cons[2];
+  if (qt == ARES_DT_I32) {
+    /* an int32 result (ConvInteger, MatMulInteger, or a QDQ export's Q to int32): kept only
+     * as a network output, never read by another layer */
+    if (!ares_is_graph_output(g, t->id) || ares_consumers(g, t->id, cons, 2) > 0)
+      return ares_fail(n, "unsupported: int32 activation '%s' that is not only a graph output (ARES computes int32 "
+                          "tensors only as a network's final result)", t->name);
+    t->dtype = ARES_DT_I32;
+    ares_quant_set(g, t, 1, 0, scale, zp, lo, hi);
+    n->nin = 1;
+    return 0;
+  }
+  /* fold a Clip on the integers into the range */
   if (ares_consumers(g, t->id, cons, 2) == 1 && cons[0]->op == ARES_OP_CLIP) {
     ares_node *clip = cons[0];
     for (int k = 1; k < 3 && k < clip->nin; k++) {

@@ -296,7 +296,7 @@ static int infer_node(ares_graph *g, ares_node *n) {
   }
   set_shape(y, rank, dims);
   if (ares_op_get(n->op)->kind == ARES_KIND_SRC && n->op != ARES_OP_QUANTIZELINEAR) y->dtype = dt;
-  if (n->op == ARES_OP_QUANTIZELINEAR) y->dtype = ARES_DT_I8;
+  if (n->op == ARES_OP_QUANTIZELINEAR) y->dtype = y->dtype == ARES_DT_I32 && y->q.nscale ? ARES_DT_I32 : ARES_DT_I8;
   if (ares_tensor_numel(y) > ((int64_t)1 << 30)) return ares_fail(n, "output has more than 2^30 elements");
   return 0;
 }

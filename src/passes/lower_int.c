@@ -62,6 +62,9 @@ static int find_sink(ares_graph *g, ares_node *n, int allow_float, int allow_bia
   int nc = ares_consumers(g, cur, c, 2);
   if (nc == 1 && c[0]->op == ARES_OP_QUANTIZELINEAR && !ares_is_graph_output(g, cur)) {
     s->t = g->tensors[c[0]->out[0]];
+    /* an int32 result (ConvInteger, MatMulInteger) is the accumulator itself */
+    if (s->t->dtype == ARES_DT_I32 && (!allow_float || s->relu))
+      return ares_fail(n, "unsupported: int32 output of this op (only Conv, Gemm and MatMul give int32 results, without Relu)");
     s->kill[s->nkill++] = c[0];
     s->out_id = s->t->id;
     return 0;
@@ -136,6 +139,9 @@ static int make_requant(ares_graph *g, ares_node *n, const ares_tensor *x, const
     rq->out_float = 1;
     rq->fscale = ares_alloc(g, sizeof(float) * (size_t)cout);
     rq->fbias = ares_alloc(g, sizeof(float) * (size_t)cout);
+  } else if (s->t->dtype == ARES_DT_I32) {
+    rq->out_i32 = 1;
+    *bias_int = ares_alloc(g, sizeof(int32_t) * (size_t)cout);
   } else {
     rq->mult = ares_alloc(g, sizeof(int32_t) * (size_t)cout);
     rq->shift = ares_alloc(g, sizeof(int8_t) * (size_t)cout);
@@ -157,6 +163,18 @@ static int make_requant(ares_graph *g, ares_node *n, const ares_tensor *x, const
     if (rq->out_float) {
       rq->fscale[c] = (float)acc_scale[c];
       rq->fbias[c] = (float)bias[c];
+      continue;
+    }
+    if (rq->out_i32) {
+      /* y = acc: the output's scale must be the accumulator's and the bias whole units */
+      double b = ares_round_half_even(bias[c] / acc_scale[c]);
+      if (acc_scale[c] != s->t->q.scale[0] || s->t->q.zp[0] != 0 || b * acc_scale[c] != bias[c])
+        return ares_fail(n, "unsupported: int32 output with scale %g and zero point %d for an accumulator of scale %g%s",
+                         s->t->q.scale[0], s->t->q.zp[0], acc_scale[c], b * acc_scale[c] != bias[c] ? " and a fractional bias" : "");
+      if (fabs(b) + (double)bound > INT32_MAX)
+        return ares_fail(n, "unsupported: channel %lld with its bias can reach beyond int32 (range proof failed)", (long long)c);
+      (*bias_int)[c] = (int32_t)b;
+      if ((int64_t)fabs(b) + bound > n->acc_bound) n->acc_bound = (int64_t)fabs(b) + bound;
       continue;
     }
     double r = acc_scale[c] / s->t->q.scale[0];
@@ -456,6 +474,7 @@ static int lower_quantize(ares_graph *g, ares_node *n) {
                      p ? p->op_type : "?", p ? p->name : "?");
   }
   if (x->dtype != ARES_DT_F32) return ares_fail(n, "unsupported: input of type %s", ares_dtype_name(x->dtype));
+  if (t->dtype != ARES_DT_I8) return ares_fail(n, "unsupported: quantization of a graph input to %s", ares_dtype_name(t->dtype));
   ares_node *in = ares_node_new(g, ARES_OP_QUANTIZE, n->name, 1, 1);
   in->in[0] = x->id;
   in->out[0] = t->id;

@@ -15,6 +15,7 @@ typedef struct {
 } ares_pass;
 
 int ares_pass_fold_constants(ares_graph *g);
+int ares_pass_canon_qop(ares_graph *g);
 int ares_pass_canon_quant(ares_graph *g);
 int ares_pass_infer_shapes(ares_graph *g);
 int ares_pass_fold_batchnorm(ares_graph *g);

@@ -8,6 +8,7 @@
 static const ares_pass pipeline[] = {
     {"import", NULL, "ONNX file -> graph of ONNX operators (frontend/onnx_import.c)"},
     {"fold-constants", ares_pass_fold_constants, "Constant nodes -> tensors; drop Identity/Dropout; evaluate ops on constants"},
+    {"canon-qop", ares_pass_canon_qop, "QOperator ops (QLinearConv, QLinearMatMul, ConvInteger, QGemm ...) -> QDQ form; integer graph inputs/outputs"},
     {"canon-quant", ares_pass_canon_quant, "Q->Clip->DQ and QONNX Quant -> integer tensors with quantization; quantized weights"},
     {"infer-shapes", ares_pass_infer_shapes, "static shape of every tensor"},
     {"fold-batchnorm", ares_pass_fold_batchnorm, "BatchNormalization after Conv -> per-channel weight scale and bias"},

@@ -50,7 +50,7 @@ static int plan_conv_like(ares_graph *g, ares_node *n, choice *best) {
   if (n->op == ARES_OP_QCONV) {
     ares_kshape_conv(g, n, &s);
     wpc = (size_t)(s.cin / s.group) * s.kh * s.kw;
-    esz = n->p.conv.rq.out_float ? 4 : 1;
+    esz = n->p.conv.rq.out_float || n->p.conv.rq.out_i32 ? 4 : 1;
   } else {
     ares_pool_shape p;
     ares_kshape_pool(g, n, &p);
@@ -80,7 +80,7 @@ static int plan_conv_like(ares_graph *g, ares_node *n, choice *best) {
 static int plan_linear(ares_graph *g, ares_node *n, choice *best) {
   int32_t rows, k, nout;
   ares_kshape_linear(g, n, &rows, &k, &nout);
-  size_t esz = n->p.linear.rq.out_float ? 4 : 1;
+  size_t esz = n->p.linear.rq.out_float || n->p.linear.rq.out_i32 ? 4 : 1;
   int64_t smallest = -1;
   for (int32_t tn = 1; tn <= nout; tn++) {
     int32_t nnt = (nout + tn - 1) / tn;

@@ -283,6 +283,14 @@ static int fold_requant(ares_graph *g, ares_node *q) {
   ares_node *dq = dq_of(g, q->in[0]);
   if (!dq) return 0;
   ares_tensor *t = g->tensors[dq->in[0]], *u = g->tensors[q->out[0]];
+  if (ares_quant_equal(&t->q, &u->q) && !ares_is_graph_output(g, u->id)) {
+    /* the same quantization (an op on integers in QOperator form, requantized to its own
+     * parameters): the same tensor, no copy */
+    q->dead = 1;
+    ares_graph_replace_uses(g, u->id, t->id);
+    ares_graph_relink(g);
+    return 1;
+  }
   q->op = ARES_OP_QREQUANT;
   q->op_type = ares_strdup(g, "qrequant");
   q->in[0] = t->id;

@@ -24,6 +24,7 @@ static const ares_ref_fn ref_table[ARES_OP_COUNT] = {
     [ARES_OP_QMATMUL] = ares_ref_qmatmul,
     [ARES_OP_QROPE] = ares_ref_qrope,
     [ARES_OP_QSCAN] = ares_ref_qscan,
+    [ARES_OP_QCAST] = ares_ref_qcast,
 };
 
 int ares_ref_supports(ares_op op) { return op >= 0 && op < ARES_OP_COUNT && ref_table[op] != NULL; }
@@ -125,6 +126,10 @@ int ares_ref_check_rq(const ares_node *n, const ares_requant *rq, int64_t channe
                       ares_dtype out_dt) {
   if (rq->n != 1 && rq->n != channels)
     return ares_fail(n, "requantization has %d channels, expected 1 or %lld", rq->n, (long long)channels);
+  if (rq->out_i32) {
+    if (out_dt != ARES_DT_I32 || rq->out_float) return ares_fail(n, "int32 output but output dtype %s", ares_dtype_name(out_dt));
+    return 0;
+  }
   if (rq->out_float) {
     if (out_dt != ARES_DT_F32) return ares_fail(n, "float requantization but output dtype %s", ares_dtype_name(out_dt));
     if (!rq->fscale) return ares_fail(n, "float requantization without fscale");
@@ -145,6 +150,10 @@ int ares_ref_check_acc(const ares_node *n, int64_t acc) {
 
 void ares_ref_requant(const ares_requant *rq, int64_t c, int64_t acc, void *y, int64_t i) {
   if (rq->n == 1) c = 0;
+  if (rq->out_i32) {
+    ((int32_t *)y)[i] = (int32_t)acc; /* the caller checked that acc fits */
+    return;
+  }
   if (rq->out_float) {
     /* float32 multiply, rounded, then float32 add: the volatile keeps a compiler from
      * fusing the two into one fma (which rounds once). */

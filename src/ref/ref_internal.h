@@ -39,6 +39,8 @@ int ares_ref_qgather(const ares_graph *g, const ares_node *n, void **values);
 int ares_ref_qrope(const ares_graph *g, const ares_node *n, void **values);
 /* ref_ssm.c */
 int ares_ref_qscan(const ares_graph *g, const ares_node *n, void **values);
+/* ref_cast.c */
+int ares_ref_qcast(const ares_graph *g, const ares_node *n, void **values);
 
 /* --- helpers (ref.c) ------------------------------------------------------------------ */
 
@@ -70,7 +72,7 @@ int ares_ref_check_rq(const ares_node *n, const ares_requant *rq, int64_t channe
 /* Checks acc fits the int32 accumulator the kernels use. */
 int ares_ref_check_acc(const ares_node *n, int64_t acc);
 /* Requantizes acc for channel c (index 0 when rq->n == 1) into element i of y, which is
- * float32 when rq->out_float, int8 otherwise. */
+ * float32 when rq->out_float, int32 when rq->out_i32, int8 otherwise. */
 void ares_ref_requant(const ares_requant *rq, int64_t c, int64_t acc, void *y, int64_t i);
 
 /* A rank-4 [N,C,H,W] or rank-3 [N,C,L] activation viewed as N, C, H, W (H = 1 for rank 3). */

@@ -246,6 +246,22 @@ static void test_linear_hand(void) {
   ares_linear_s8(x, w, bias, y8, 2, 3, 2, 1, &rq);
   const int8_t want3[4] = {1, -5, 1, -11}; /* 8/2=4, -4/2=-2, -16/2=-8; -3 */
   CHECK_MEM(y8, want3, sizeof y8, "linear int8");
+  ares_rq rqi = {.n = 2, .out_i32 = 1};
+  int32_t y32[4];
+  ares_linear_s8(x, w, bias, y32, 2, 3, 2, 1, &rqi);
+  const int32_t want4[4] = {8, -4, 8, -16}; /* the accumulators of want2 */
+  CHECK_MEM(y32, want4, sizeof y32, "linear int32");
+}
+
+static void test_cast_hand(void) {
+  const uint8_t u[5] = {0, 1, 127, 128, 255};
+  const int8_t s[5] = {-128, -127, -1, 0, 127}; /* u - 128 */
+  int8_t ys[5];
+  uint8_t yu[5];
+  ares_cast_u8_s8(u, ys, 5);
+  CHECK_MEM(ys, s, sizeof s, "cast u8 -> s8");
+  ares_cast_u8_s8(s, yu, 5);
+  CHECK_MEM(yu, u, sizeof u, "cast s8 -> u8");
 }
 
 static void test_eltwise_hand(void) {
@@ -933,6 +949,7 @@ int main(void) {
   test_quant_random();
   test_conv_hand();
   test_linear_hand();
+  test_cast_hand();
   test_eltwise_hand();
   test_concat_hand();
   test_pool_hand();

@@ -331,6 +331,39 @@ static void test_linear(void) {
   ares_graph_free(g);
 }
 
+/* --- integer boundaries: qcast, int32 outputs ------------------------------------------------ */
+
+static void test_int_io(void) {
+  ares_graph *g = ares_graph_new();
+  void *v[MAXT] = {0};
+  static const uint8_t u[] = {0, 1, 127, 128, 255};
+  static const int8_t s[] = {-128, -127, -1, 0, 127};
+  ares_tensor *tu = input(g, v, "u", ARES_DT_U8, 1, ARR(5), u);
+  ares_tensor *ts = tensor(g, "s", ARES_DT_I8, 1, ARR(5));
+  node(g, ARES_OP_QCAST, 1, (int[]){tu->id}, ts->id);
+  ares_tensor *ts2 = input(g, v, "s2", ARES_DT_I8, 1, ARR(5), s);
+  ares_tensor *tu2 = tensor(g, "u2", ARES_DT_U8, 1, ARR(5));
+  node(g, ARES_OP_QCAST, 1, (int[]){ts2->id}, tu2->id);
+  /* test_linear's layer with an int32 output: the accumulators themselves */
+  static const int8_t x[] = {1, 2, 3, -1, 0, 4};
+  static const int8_t w[] = {1, -1, 2, 3, 0, -2};
+  static int32_t bias[] = {10, -5};
+  ares_tensor *tx = input(g, v, "x", ARES_DT_I8, 2, ARR(2, 3), x);
+  ares_tensor *tw = constant(g, "w", ARES_DT_I8, 2, ARR(2, 3), w);
+  ares_tensor *ty = tensor(g, "y", ARES_DT_I32, 2, ARR(2, 2));
+  ares_node *n = node(g, ARES_OP_QLINEAR, 2, (int[]){tx->id, tw->id}, ty->id);
+  n->p.linear = (ares_linear_params){.x_zp = 1, .bias = bias, .rq = {.n = 2, .out_i32 = 1}};
+  CHECK_EQ(ares_ref_run(g, v), 0);
+  /* uint8 u is stored as u - 128 */
+  CHECK_MEM(v[ts->id], s, sizeof s, "qcast u8 -> s8");
+  CHECK_MEM(v[tu2->id], u, sizeof u, "qcast s8 -> u8");
+  /* as in test_linear: 13, -9 / 15, -17 */
+  static const int32_t ey[] = {13, -9, 15, -17};
+  CHECK_MEM(v[ty->id], ey, sizeof ey, "linear int32 out");
+  ares_ref_free(g, v);
+  ares_graph_free(g);
+}
+
 /* --- pools --------------------------------------------------------------------------------- */
 
 static void test_pool(void) {
@@ -657,6 +690,7 @@ int main(void) {
   test_rope();
   test_conv();
   test_linear();
+  test_int_io();
   test_pool();
   test_layout();
   test_chain();

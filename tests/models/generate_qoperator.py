@@ -1,0 +1,147 @@
+"""Writes the QOperator test models into tests/models/ (checked by tests/test_qoperator.sh).
+
+  ort_cnn.*.onnx     a small float CNN (Conv, Relu, MaxPool, a residual Add, Concat,
+                     AveragePool, GlobalAveragePool, Flatten, Gemm) quantized by ONNX Runtime's
+                     quantize_static, calibrated on fixed random data:
+                       qop.onnx     QOperator format, uint8 activations, int8 weights
+                       qop_s8.onnx  QOperator format, int8 activations, per-channel int8 weights
+                       qdq.onnx     QDQ format, uint8 activations, per-channel int8 weights
+                     ort_cnn.input.npy is the input; ort_cnn.<variant>.ort.npy ONNX Runtime's
+                     output for it (for the record: ARES is compared with its own reference).
+  qop_uint8_io.onnx  uint8 graph input and output: QLinearConv with uint8 weights whose zero
+                     point leaves int8 (split into int8 parts), MaxPool and Flatten on uint8,
+                     QLinearMatMul with a uint8 matrix; qop_uint8_io.input.npy (uint8).
+  convinteger.onnx   int8 input, ConvInteger with int8 weights and zero points, int32 output.
+  matmulinteger.onnx uint8 input, MatMulInteger with a uint8 matrix, int32 output.
+
+Run from the repository root:  .venv/bin/python tests/models/generate_qoperator.py
+Deterministic for a given onnx / onnxruntime version (fixed seeds)."""
+import os
+import tempfile
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def save(m, name):
+    m.ir_version = 8
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(HERE, name))
+
+
+def float_cnn(rng):
+    def init(name, shape, s):
+        return numpy_helper.from_array((rng.standard_normal(shape) * s).astype(np.float32), name)
+
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c1"], ["r1"]),
+        helper.make_node("MaxPool", ["r1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Conv", ["p1", "w2", "b2"], ["c2"], pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c2"], ["r2"]),
+        helper.make_node("Add", ["r2", "p1"], ["a2"]),
+        helper.make_node("Conv", ["a2", "w3", "b3"], ["c3"], group=8, kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+        helper.make_node("Concat", ["a2", "c3"], ["cat"], axis=1),
+        helper.make_node("AveragePool", ["cat"], ["ap"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("GlobalAveragePool", ["ap"], ["g"]),
+        helper.make_node("Flatten", ["g"], ["f"]),
+        helper.make_node("Gemm", ["f", "wf", "bf"], ["y"], transB=1),
+    ]
+    inits = [
+        init("w1", (8, 3, 3, 3), 0.3), init("b1", (8,), 0.1), init("w2", (8, 8, 3, 3), 0.15),
+        init("b2", (8,), 0.1), init("w3", (8, 1, 3, 3), 0.4), init("b3", (8,), 0.1),
+        init("wf", (10, 16), 0.3), init("bf", (10,), 0.1),
+    ]
+    g = helper.make_graph(nodes, "ort_cnn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+
+
+class Calibration(CalibrationDataReader):
+    def __init__(self, seed):
+        r = np.random.default_rng(seed)
+        self.data = iter([{"x": r.standard_normal((1, 3, 16, 16)).astype(np.float32)} for _ in range(16)])
+
+    def get_next(self):
+        return next(self.data, None)
+
+
+def ort_cnn():
+    rng = np.random.default_rng(7)
+    m = float_cnn(rng)
+    x = np.random.default_rng(11).standard_normal((1, 3, 16, 16)).astype(np.float32)
+    np.save(os.path.join(HERE, "ort_cnn.input.npy"), x)
+    variants = {
+        "qop": dict(quant_format=QuantFormat.QOperator, activation_type=QuantType.QUInt8, per_channel=False),
+        "qop_s8": dict(quant_format=QuantFormat.QOperator, activation_type=QuantType.QInt8, per_channel=True),
+        "qdq": dict(quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8, per_channel=True),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        fp = os.path.join(tmp, "float.onnx")
+        m.ir_version = 8
+        onnx.save(m, fp)
+        for name, kw in variants.items():
+            out = os.path.join(HERE, "ort_cnn.%s.onnx" % name)
+            quantize_static(fp, out, Calibration(3), weight_type=QuantType.QInt8, **kw)
+            q = onnx.load(out)
+            q.producer_name = "onnxruntime.quantization (tests/models/generate_qoperator.py)"
+            onnx.save(q, out)
+            y = ort.InferenceSession(out, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+            np.save(os.path.join(HERE, "ort_cnn.%s.ort.npy" % name), y)
+
+
+def const(name, arr):
+    return numpy_helper.from_array(np.asarray(arr), name)
+
+
+def qop_uint8_io():
+    r = np.random.default_rng(5)
+    w = r.integers(0, 256, (4, 2, 3, 3), dtype=np.uint8)
+    b = r.integers(0, 256, (16, 6), dtype=np.uint8)
+    inits = [
+        const("xs", np.float32(0.02)), const("xz", np.uint8(120)),
+        const("w", w), const("ws", np.float32(0.004)), const("wz", np.uint8(128)),
+        const("cs", np.float32(0.05)), const("cz", np.uint8(100)),
+        const("bias", r.integers(-300, 300, (4,)).astype(np.int32)),
+        const("b", b), const("bs", np.float32(0.003)), const("bz", np.uint8(131)),
+        const("ys", np.float32(0.04)), const("yz", np.uint8(125)),
+    ]
+    nodes = [
+        helper.make_node("QLinearConv", ["x", "xs", "xz", "w", "ws", "wz", "cs", "cz", "bias"], ["c"], pads=[1, 1, 1, 1],
+                         strides=[2, 2]),
+        helper.make_node("MaxPool", ["c"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Flatten", ["p"], ["f"]),
+        helper.make_node("QLinearMatMul", ["f", "cs", "cz", "b", "bs", "bz", "ys", "yz"], ["y"]),
+    ]
+    g = helper.make_graph(nodes, "qop_uint8_io", [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, 2, 9, 9])],
+                          [helper.make_tensor_value_info("y", TensorProto.UINT8, [1, 6])], inits)
+    save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), "qop_uint8_io.onnx")
+    np.save(os.path.join(HERE, "qop_uint8_io.input.npy"), r.integers(0, 256, (1, 2, 9, 9), dtype=np.uint8))
+
+
+def integer_ops():
+    r = np.random.default_rng(9)
+    inits = [const("w", r.integers(-128, 128, (3, 2, 3, 3), dtype=np.int8)), const("xz", np.int8(-5)),
+             const("wz", np.int8(3))]
+    node = helper.make_node("ConvInteger", ["x", "w", "xz", "wz"], ["y"], pads=[0, 1, 0, 1])
+    g = helper.make_graph([node], "convinteger", [helper.make_tensor_value_info("x", TensorProto.INT8, [1, 2, 6, 6])],
+                          [helper.make_tensor_value_info("y", TensorProto.INT32, [1, 3, 4, 6])], inits)
+    save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), "convinteger.onnx")
+    np.save(os.path.join(HERE, "convinteger.input.npy"), r.integers(-128, 128, (1, 2, 6, 6), dtype=np.int8))
+    inits = [const("b", r.integers(0, 256, (7, 5), dtype=np.uint8)), const("az", np.uint8(128)), const("bz", np.uint8(77))]
+    node = helper.make_node("MatMulInteger", ["a", "b", "az", "bz"], ["y"])
+    g = helper.make_graph([node], "matmulinteger", [helper.make_tensor_value_info("a", TensorProto.UINT8, [3, 7])],
+                          [helper.make_tensor_value_info("y", TensorProto.INT32, [3, 5])], inits)
+    save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), "matmulinteger.onnx")
+    np.save(os.path.join(HERE, "matmulinteger.input.npy"), r.integers(0, 256, (3, 7), dtype=np.uint8))
+
+
+if __name__ == "__main__":
+    ort_cnn()
+    qop_uint8_io()
+    integer_ops()
