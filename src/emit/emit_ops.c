@@ -31,7 +31,7 @@ static void emit_rq(FILE *f, const ares_requant *rq) {
   } else if (rq->out_float) {
     emit_f32_array(f, "fscale", rq->fscale, rq->n);
     emit_f32_array(f, "fbias", rq->fbias, rq->n);
-    fprintf(f, "  static const ares_rq rq = {%d, 0, 0, 0, 0, 0, 1, fscale, fbias, 0};\n", rq->n);
+    fprintf(f, "  static const ares_rq rq = {%d, 0, 0, 0, 0, 0, 1, fscale, fbias, 0, 0};\n", rq->n);
   } else {
     emit_i32_array(f, "mult", rq->mult, rq->n);
     emit_i8_array(f, "shift", rq->shift, rq->n);
@@ -40,7 +40,7 @@ static void emit_rq(FILE *f, const ares_requant *rq) {
       for (int i = 0; i < rq->n; i++) fprintf(f, "%sINT64_C(%" PRId64 ")", i ? ", " : "", rq->add[i]);
       fprintf(f, "};\n");
     }
-    fprintf(f, "  static const ares_rq rq = {%d, mult, shift, %d, %d, %d, 0, 0, 0, %s};\n", rq->n, rq->zp, rq->qmin, rq->qmax,
+    fprintf(f, "  static const ares_rq rq = {%d, mult, shift, %d, %d, %d, 0, 0, 0, %s, 0};\n", rq->n, rq->zp, rq->qmin, rq->qmax,
             rq->add ? "add" : "0");
   }
 }

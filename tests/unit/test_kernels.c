@@ -865,7 +865,7 @@ static void test_matmul_random(void) {
     int32_t mult[1] = {rnd(1 << 30, 0x7fffffff)};
     int8_t shift[1] = {(int8_t)rnd(20, 30)};
     float fscale[1] = {0.001f * (float)rnd(1, 1000)}, fbias[1] = {0};
-    ares_rq rq = {1, mult, shift, rnd(-20, 20), -128, 127, kind == 2, fscale, fbias, 0};
+    ares_rq rq = {1, mult, shift, rnd(-20, 20), -128, 127, kind == 2, fscale, fbias, 0, 0};
     ares_matmul_s8(a, b, y, m, k, n, lda, ldb, ldy, za, zb, kind == 1, &rq);
     for (int32_t r = 0; r < m; r++)
       for (int32_t c = 0; c < n; c++) {
