@@ -174,6 +174,37 @@ void ares_scan_s8(const int8_t *x, const int8_t *dt, const int8_t *b, const int8
  * requantized by rq (per-tensor: rq->n == 1; int8, or float with rq->out_float). */
 void ares_matmul_s8(const int8_t *a, const int8_t *b, void *y, int32_t m, int32_t k, int32_t n, int32_t lda,
                     int32_t ldb, int32_t ldy, int32_t a_zp, int32_t b_zp, int32_t out_i32, const ares_rq *rq);
+/* LayerNorm (center = 1) and RMSNorm (center = 0) of `rows` contiguous rows of n int8
+ * elements (docs/SEMANTICS.md, qlayernorm). Per row, with d = x - x_zp:
+ *   S1 = center ? sum d : 0, S2 = sum d^2, Q = n * S2 - S1^2           (int64)
+ *   Q == 0: y_i = clamp(zp + RHE(b_add[i], t_shift), qmin, qmax)
+ *   else    s = floor(sqrt((Q << e2) + eps_fx)), b = bitlen(s), R = round(2^(b+29) / s),
+ *           M_i = R * g_mult[i] / 2^(g_shift[i] + b)  (RHE; exact when the shift is <= 0)
+ *           y_i = clamp(zp + RHE((n * d_i - S1) * M_i + b_add[i], t_shift), qmin, qmax) */
+typedef struct {
+  int32_t n, center, x_zp, e2;
+  int64_t eps_fx;
+  const int32_t *g_mult;
+  const int8_t *g_shift;
+  const int64_t *b_add;
+  int32_t t_shift, zp, qmin, qmax;
+} ares_norm;
+void ares_norm_s8(const int8_t *x, int8_t *y, int32_t rows, const ares_norm *p);
+
+/* Softmax over rows of n elements at stride `inner` (docs/SEMANTICS.md, qsoftmax): rows
+ * r0 .. r1-1 of a block [.][n][inner], row r starting at element (r / inner) * n * inner +
+ * r % inner. Input int8 (in_i32 = 0: E = tab[max - x]) or int32 (E = 2^-((max - x) * c)
+ * through the tables hi, lo); then with sum = sum E, k = max(bitlen(sum) - 31, 0),
+ * sn = RHE(sum, k), R = round(2^61 / sn), K = R * y_mult / 2^(61 + k + y_shift - out_shift):
+ *   y = clamp(zp + RHE(E * K, out_shift), qmin, qmax). */
+typedef struct {
+  int32_t n, inner, in_i32;
+  const int32_t *tab, *hi, *lo;
+  int64_t c_mult, dmax;
+  int32_t c_shift, y_mult, y_shift, out_shift;
+  int32_t zp, qmin, qmax;
+} ares_softmax;
+void ares_softmax_s8(const void *x, int8_t *y, int64_t r0, int64_t r1, const ares_softmax *p);
 
 /* uint8 data <-> ARES' int8 storage of it (value - 128), either direction: y = x ^ 0x80
  * bytewise (uint8 x -> int8 x - 128; int8 x -> uint8 x + 128). */

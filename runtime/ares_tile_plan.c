@@ -2,6 +2,7 @@
  * this file too, so the tiler sizes tiles with exactly what the executors allocate. */
 #include "ares_tile_geom.h"
 #include "ares_tiled.h"
+#include "ares_tiled_rows.h"
 
 size_t ares_conv_tile_l1_bytes(const ares_conv_shape *s, int32_t th, int32_t tc, size_t w_per_channel, size_t out_esz) {
   int32_t ci0, cin_t;
@@ -33,4 +34,9 @@ size_t ares_scan_tile_l1_bytes(int32_t n, int32_t tl, int32_t tc) {
   size_t state, md, io, bc;
   scan_sizes(n, tl, tc, &state, &md, &io, &bc);
   return 2048 + 3 * state + 2 * md + 2 * (3 * io + 2 * bc); /* tables, h + 2 a, 2 m_d, 2 x (x dt y B C) */
+}
+
+size_t ares_rows_tile_l1_bytes(const ares_rows_shape *s, int32_t tile) {
+  size_t elems = (size_t)s->n * (size_t)s->inner * (size_t)tile;
+  return 2 * (ALIGN8(elems * (size_t)s->in_esz) + ALIGN8(elems * (size_t)s->out_esz));
 }

@@ -242,6 +242,50 @@ static int emit_qcast(ares_emit_ctx *c, const ares_node *n) {
   return 0;
 }
 
+static void emit_i64_array(FILE *f, const char *name, const int64_t *v, int64_t n) {
+  fprintf(f, "  static const int64_t %s[%" PRId64 "] = {", name, n);
+  for (int64_t i = 0; i < n; i++) fprintf(f, "%sINT64_C(%" PRId64 ")", i ? ", " : "", v[i]);
+  fprintf(f, "};\n");
+}
+
+/* Row-wise ops run through ares_rows_tiled (runtime/ares_tiled_rows.c) with the row
+ * function of their kernel. */
+static void emit_rows_call(ares_emit_ctx *c, const ares_node *n, const char *fn) {
+  ares_rows_shape s;
+  ares_kshape_rows(c->g, n, &s);
+  fprintf(c->f, "  static const ares_rows_shape s = {%" PRId64 ", %d, %d, %d, %d, %d}; /* %lld tiles, %lld B of L1 */\n",
+          s.outer, s.n, s.inner, s.in_esz, s.out_esz, n->tile_h, (long long)n->ntiles, (long long)n->l1_bytes);
+  fprintf(c->f, "  ares_rows_tiled(%s, %s, &s, %s, &p);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]), fn);
+}
+
+static int emit_qnorm(ares_emit_ctx *c, const ares_node *n) {
+  const ares_norm_params *p = &n->p.norm;
+  emit_i32_array(c->f, "g_mult", p->g_mult, p->n);
+  emit_i8_array(c->f, "g_shift", p->g_shift, p->n);
+  emit_i64_array(c->f, "b_add", p->b_add, p->n);
+  fprintf(c->f, "  static const ares_norm p = {%d, %d, %d, %d, INT64_C(%" PRId64 "), g_mult, g_shift, b_add, %d, %d, %d, %d};\n",
+          p->n, n->op == ARES_OP_QLAYERNORM, p->x_zp, p->e2, p->eps_fx, p->t_shift, p->zp, p->qmin, p->qmax);
+  emit_rows_call(c, n, "ares_norm_rows");
+  return 0;
+}
+
+static int emit_qsoftmax(ares_emit_ctx *c, const ares_node *n) {
+  const ares_softmax_params *p = &n->p.softmax;
+  if (p->in_i32) {
+    emit_i32_array(c->f, "hi", p->hi, 256);
+    emit_i32_array(c->f, "lo", p->lo, 256);
+  } else {
+    emit_i32_array(c->f, "tab", p->tab, 256);
+  }
+  fprintf(c->f,
+          "  static const ares_softmax p = {%d, %d, %d, %s, %s, %s, INT64_C(%" PRId64 "), INT64_C(%" PRId64
+          "), %d, %d, %d, %d, %d, %d, %d};\n",
+          p->n, p->inner, p->in_i32, p->in_i32 ? "0" : "tab", p->in_i32 ? "hi" : "0", p->in_i32 ? "lo" : "0", p->c_mult,
+          p->dmax, p->c_shift, p->y_mult, p->y_shift, p->out_shift, p->zp, p->qmin, p->qmax);
+  emit_rows_call(c, n, "ares_softmax_rows");
+  return 0;
+}
+
 typedef int (*emit_fn)(ares_emit_ctx *c, const ares_node *n);
 
 static const emit_fn emitters[ARES_OP_COUNT] = {
@@ -255,6 +299,7 @@ static const emit_fn emitters[ARES_OP_COUNT] = {
     [ARES_OP_QROPE] = emit_qrope,
     [ARES_OP_QSCAN] = emit_qscan,
     [ARES_OP_QCAST] = emit_qcast,
+    [ARES_OP_QLAYERNORM] = emit_qnorm,    [ARES_OP_QRMSNORM] = emit_qnorm,        [ARES_OP_QSOFTMAX] = emit_qsoftmax,
 };
 
 int ares_emit_node(ares_emit_ctx *c, const ares_node *n) {

@@ -219,6 +219,39 @@ typedef struct {
   int shift;
   int32_t zp, qmin, qmax;
 } ares_scan_params;
+/* qlayernorm / qrmsnorm over `outer` rows of n contiguous int8 elements (SEMANTICS.md,
+ * "qlayernorm"): per row the exact sums, V = ((N*S2 - S1^2) << e2) + eps_fx, its integer
+ * inverse square root, then per position i
+ *   y = clamp(zp + RHE(u_i * M_i + b_add[i], t_shift), qmin, qmax),
+ *   M_i = g_mult[i] * R shifted right by g_shift[i] + bitlen(isqrt(V)). */
+typedef struct {
+  int64_t outer;
+  int32_t n;
+  int32_t x_zp;
+  int e2;            /* fractional bits of V (even) */
+  int64_t eps_fx;    /* eps * N^2 / s_x^2 * 2^e2, rounded */
+  int32_t *g_mult;   /* [n]: gamma_i / s_y = g_mult * 2^-gs */
+  int8_t *g_shift;   /* [n]: gs + 29 - t_shift - e2/2 */
+  int64_t *b_add;    /* [n]: beta_i / s_y * 2^t_shift, rounded */
+  int t_shift;
+  int32_t zp, qmin, qmax;
+} ares_norm_params;
+
+/* qsoftmax over `outer` x `inner` rows of n elements at stride inner (SEMANTICS.md,
+ * "qsoftmax"). int8 input: exp table tab[max - x]; int32 input: base-2 exponent
+ * (max - x) * c_mult / 2^c_shift through the tables hi/lo. */
+typedef struct {
+  int64_t outer;
+  int32_t n, inner;
+  int in_i32;        /* input is int32 (attention scores), else int8 */
+  int32_t *tab;      /* int8: [256] rhe(exp(-s * d) * 2^30) */
+  int32_t *hi, *lo;  /* int32: [256] rhe(2^(30 - a/256)), rhe(2^(30 - b/65536)) */
+  int64_t c_mult, dmax;
+  int c_shift;
+  int32_t y_mult;    /* 1 / s_y = y_mult * 2^-y_shift */
+  int y_shift, out_shift;
+  int32_t zp, qmin, qmax;
+} ares_softmax_params;
 
 typedef struct ares_node {
   int id;
@@ -246,6 +279,8 @@ typedef struct ares_node {
     ares_matmul_params matmul;
     ares_rope_params rope;
     ares_scan_params scan;
+    ares_norm_params norm;
+    ares_softmax_params softmax;
   } p;
   int64_t macs;
   /* lower-int's range proof: the largest |int32 accumulator| any input can produce (bias

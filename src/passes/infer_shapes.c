@@ -104,6 +104,9 @@ static int infer_node(ares_graph *g, ares_node *n) {
     dims[rank - 1] = w->dims[1];
     break;
   }
+  case ARES_OP_SUB:
+  case ARES_OP_DIV:
+  case ARES_OP_POW:
   case ARES_OP_ADD:
   case ARES_OP_MUL: {
     if (need_inputs(n, 2) < 0) return -1;
@@ -142,6 +145,9 @@ static int infer_node(ares_graph *g, ares_node *n) {
   case ARES_OP_RELU:
   case ARES_OP_CLIP:
   case ARES_OP_BATCHNORM:
+  case ARES_OP_SQRT:
+  case ARES_OP_RECIPROCAL:
+  case ARES_OP_SOFTMAX:
     dt = x->dtype == ARES_DT_I8 && n->op == ARES_OP_CLIP ? ARES_DT_I8 : ARES_DT_F32;
     break;
   case ARES_OP_QUANTIZELINEAR:
@@ -291,6 +297,40 @@ static int infer_node(ares_graph *g, ares_node *n) {
   case ARES_OP_SELECTIVESCAN: /* y is shaped like x [batch, L, d_inner]; lower-int checks the rest */
     if (need_inputs(n, 5) < 0) return -1;
     break;
+  case ARES_OP_REDUCEMEAN: {
+    int64_t axes[ARES_MAX_DIMS];
+    int na = read_axes(g, n, axes);
+    if (na < 0) return -1;
+    char mark[ARES_MAX_DIMS] = {0};
+    for (int i = 0; i < na; i++) {
+      int64_t a = axes[i] < 0 ? axes[i] + rank : axes[i];
+      if (a < 0 || a >= rank) return ares_fail(n, "axis out of range");
+      mark[a] = 1;
+    }
+    if (na == 0 && !ares_attr_int(n, "noop_with_empty_axes", 0))
+      for (int i = 0; i < rank; i++) mark[i] = 1;
+    int keep = (int)ares_attr_int(n, "keepdims", 1), r = 0;
+    for (int i = 0; i < rank; i++) {
+      if (!mark[i]) dims[r++] = x->dims[i];
+      else if (keep) dims[r++] = 1;
+    }
+    rank = r;
+    break;
+  }
+  case ARES_OP_LAYERNORM: {
+    /* Mean and InvStdDev outputs, when present: the normalized dims become 1 */
+    int64_t axis = ares_attr_int(n, "axis", -1);
+    if (axis < 0) axis += rank;
+    if (axis < 0 || axis >= rank) return ares_fail(n, "axis out of range");
+    for (int k = 1; k < n->nout; k++) {
+      if (n->out[k] < 0) continue;
+      int64_t rd[ARES_MAX_DIMS];
+      for (int i = 0; i < rank; i++) rd[i] = i >= axis ? 1 : x->dims[i];
+      set_shape(g->tensors[n->out[k]], rank, rd);
+      g->tensors[n->out[k]]->dtype = ARES_DT_F32;
+    }
+    break;
+  }
   default:
     return ares_fail(n, "unsupported here: no shape rule for %s", n->op_type);
   }

@@ -163,6 +163,22 @@ static int plan_scan(ares_graph *g, ares_node *n, choice *best) {
   return best->found ? 0 : no_fit(n, smallest, g->l1_budget);
 }
 
+/* Row-wise ops: tiles of whole slabs (ares_tiled_rows.h); DMA traffic is the same for any
+ * tile, so fewer tiles win unless they leave cores idle. tile_h holds the slabs per tile. */
+static int plan_rows(ares_graph *g, ares_node *n, choice *best) {
+  ares_rows_shape s;
+  ares_kshape_rows(g, n, &s);
+  int64_t elems = s.outer * s.n * s.inner, dma = elems * (s.in_esz + s.out_esz);
+  int64_t smallest = (int64_t)ares_rows_tile_l1_bytes(&s, 1);
+  for (int64_t t = 1; t <= s.outer && t <= INT32_MAX; t++) {
+    int64_t l1 = (int64_t)ares_rows_tile_l1_bytes(&s, (int32_t)t);
+    if (l1 > g->l1_budget) break;
+    int64_t rows = t * s.inner;
+    consider(best, (int)t, 1, l1, dma, (s.outer + t - 1) / t, elems * 4, utilization(rows, rows, g->ncores));
+  }
+  return best->found ? 0 : no_fit(n, smallest, g->l1_budget);
+}
+
 int ares_pass_plan_tiles(ares_graph *g) {
   if (g->l1_budget <= 0 || g->ncores < 1) return ares_fail(NULL, "internal: no L1 budget or core count set");
   for (int i = 0; i < g->nnodes; i++) {
@@ -187,6 +203,9 @@ int ares_pass_plan_tiles(ares_graph *g) {
     case ARES_OP_QREQUANT: rc = plan_eltwise(g, n, &best); break;
     case ARES_OP_QROPE: rc = plan_rope(g, n, &best); break;
     case ARES_OP_QSCAN: rc = plan_scan(g, n, &best); break;
+    case ARES_OP_QLAYERNORM:
+    case ARES_OP_QRMSNORM:
+    case ARES_OP_QSOFTMAX: rc = plan_rows(g, n, &best); break;
     default: continue;
     }
     if (rc < 0) return -1;

@@ -25,6 +25,9 @@ static const ares_ref_fn ref_table[ARES_OP_COUNT] = {
     [ARES_OP_QROPE] = ares_ref_qrope,
     [ARES_OP_QSCAN] = ares_ref_qscan,
     [ARES_OP_QCAST] = ares_ref_qcast,
+    [ARES_OP_QLAYERNORM] = ares_ref_qlayernorm,
+    [ARES_OP_QRMSNORM] = ares_ref_qrmsnorm,
+    [ARES_OP_QSOFTMAX] = ares_ref_qsoftmax,
 };
 
 int ares_ref_supports(ares_op op) { return op >= 0 && op < ARES_OP_COUNT && ref_table[op] != NULL; }

@@ -41,6 +41,10 @@ int ares_ref_qrope(const ares_graph *g, const ares_node *n, void **values);
 int ares_ref_qscan(const ares_graph *g, const ares_node *n, void **values);
 /* ref_cast.c */
 int ares_ref_qcast(const ares_graph *g, const ares_node *n, void **values);
+/* ref_norm.c */
+int ares_ref_qlayernorm(const ares_graph *g, const ares_node *n, void **values);
+int ares_ref_qrmsnorm(const ares_graph *g, const ares_node *n, void **values);
+int ares_ref_qsoftmax(const ares_graph *g, const ares_node *n, void **values);
 
 /* --- helpers (ref.c) ------------------------------------------------------------------ */
 

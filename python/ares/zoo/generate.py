@@ -101,15 +101,16 @@ def example_input(name: str) -> np.ndarray:
 # export
 
 
-def export(model, x: torch.Tensor, path: Path, dialect: str, backend: str = BACKEND):
+def export(model, x: torch.Tensor, path: Path, dialect: str, backend: str = BACKEND,
+           opset: Optional[int] = None):
     from brevitas.export import export_onnx_qcdq, export_qonnx
     fn = export_onnx_qcdq if dialect == "qcdq" else export_qonnx
     b = BACKENDS[backend]
     kw = {"optimize": True, "verbose": False} if b["dynamo"] else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fn(model, args=x, export_path=str(path), opset_version=b["opset"], dynamo=b["dynamo"],
-           **kw)
+        fn(model, args=x, export_path=str(path), opset_version=opset or b["opset"],
+           dynamo=b["dynamo"], **kw)
 
 
 # What stands in for ONNX Runtime on graphs with ares-domain nodes (meta.json "ort_reference")
@@ -212,6 +213,8 @@ def generate(name: str, out_dir: Path, dialects: Iterable[str], dump=None,
              backend: str = BACKEND) -> dict:
     """Writes tests/zoo/<name>/ and returns the meta dict (with ORT-vs-Brevitas agreement)."""
     spec = NETWORKS[name]
+    backend = spec.backend or backend  # a network that needs one exporter names it
+    opset = spec.opset or BACKENDS[backend]["opset"]
     d = Path(out_dir) / name
     d.mkdir(parents=True, exist_ok=True)
     model = build_trained(name)
@@ -227,7 +230,7 @@ def generate(name: str, out_dir: Path, dialects: Iterable[str], dump=None,
             continue
         path = d / (QCDQ_FILE if dialect == "qcdq" else QONNX_FILE)
         try:
-            export(model, torch.from_numpy(x), path, dialect, backend)
+            export(model, torch.from_numpy(x), path, dialect, backend, opset)
         except Exception as e:  # the dynamo back end refuses some models: say so, go on
             if not BACKENDS[backend]["dynamo"]:
                 raise
@@ -247,7 +250,7 @@ def generate(name: str, out_dir: Path, dialects: Iterable[str], dump=None,
         "output_shape": list(y.shape),
         "classifier": spec.classifier,
         "what": spec.what,
-        "exporter": {"backend": backend, "opset": BACKENDS[backend]["opset"]},
+        "exporter": {"backend": backend, "opset": opset},
         "qonnx_committed": not spec.large,
     }
     qpath = d / QCDQ_FILE

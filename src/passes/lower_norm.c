@@ -1,0 +1,372 @@
+/* lower-norm: LayerNorm, RMSNorm and Softmax between a dequantize and a quantize become
+ * the integer row ops qlayernorm, qrmsnorm and qsoftmax (docs/SEMANTICS.md).
+ *
+ * Brevitas has no quantized normalization: the float op sits between the DQ of an int8
+ * tensor (for Softmax also an int32 tensor: attention scores) and the next Q. It arrives as
+ *   LayerNormalization (opset >= 17), or
+ *   ReduceMean -> Sub -> Pow 2 -> ReduceMean -> Add eps -> Sqrt -> Div  [-> Mul gamma] [-> Add beta]
+ *   Pow 2 -> ReduceMean -> Add eps -> Sqrt -> (Div x | Div 1 / Reciprocal, Mul x) [-> Mul gamma]
+ *   [Mul / Div by a positive scalar ->] Softmax
+ * with the reductions over trailing axes. A decomposed chain that does not match exactly
+ * is left alone (finalize names its first float op); LayerNormalization and Softmax, which
+ * only this pass lowers, are reported with the reason. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir/diag.h"
+#include "ir/norm_params.h"
+#include "passes.h"
+
+#define MAX_CHAIN 12
+
+typedef struct {
+  ares_node *kill[MAX_CHAIN];
+  int nkill;
+} chain;
+
+static void take(chain *c, ares_node *n) {
+  if (c->nkill < MAX_CHAIN) c->kill[c->nkill++] = n;
+}
+
+/* The integer tensor (per-tensor quantized int8, or int32 when allow_i32) behind a DQ
+ * output. */
+static ares_tensor *dq_int(ares_graph *g, int tid, int allow_i32) {
+  ares_node *p = ares_producer(g, tid);
+  if (!p || p->op != ARES_OP_DEQUANTIZELINEAR || p->nin < 1 || p->in[0] < 0) return NULL;
+  ares_tensor *t = g->tensors[p->in[0]];
+  if (t->q.nscale != 1 || t->data) return NULL;
+  if (t->dtype == ARES_DT_I8 || (allow_i32 && t->dtype == ARES_DT_I32)) return t;
+  return NULL;
+}
+
+/* The only reader of tid when it is a live `op` node and tid is not a graph output. */
+static ares_node *sole(ares_graph *g, int tid, ares_op op) {
+  ares_node *c[2];
+  if (tid < 0 || ares_is_graph_output(g, tid) || ares_consumers(g, tid, c, 2) != 1 || c[0]->op != op) return NULL;
+  return c[0];
+}
+
+/* The input of binary node n that is not tid (-1 when neither or both are). */
+static int other(const ares_node *n, int tid) {
+  if (n->nin != 2) return -1;
+  if (n->in[0] == tid && n->in[1] != tid) return n->in[1];
+  if (n->in[1] == tid && n->in[0] != tid) return n->in[0];
+  return -1;
+}
+
+/* A constant holding one value (any shape of one element), as a real number. */
+static int const_scalar(ares_graph *g, int tid, double *v) {
+  if (tid < 0 || !ares_tensor_is_const(g, tid)) return 0;
+  ares_tensor *t = g->tensors[tid];
+  if (ares_tensor_numel(t) != 1) return 0;
+  *v = t->q.nscale ? (double)(ares_tensor_get_i(t, 0) - t->q.zp[0]) * t->q.scale[0] : ares_tensor_get_f(t, 0);
+  return 1;
+}
+
+/* The axes of a reduction or LayerNormalization, when they are the trailing axes
+ * first..rank-1: returns first, or -1. */
+static int trailing_axes(ares_graph *g, ares_node *n, int rank) {
+  int64_t axes[ARES_MAX_DIMS];
+  int na = ares_attr_ints(n, "axes", axes, ARES_MAX_DIMS);
+  if (na < 0) {
+    na = 0;
+    if (n->nin > 1 && n->in[1] >= 0) {
+      if (!ares_tensor_is_const(g, n->in[1])) return -1;
+      ares_tensor *a = g->tensors[n->in[1]];
+      if (ares_tensor_numel(a) > ARES_MAX_DIMS) return -1;
+      na = (int)ares_tensor_numel(a);
+      for (int i = 0; i < na; i++) axes[i] = ares_tensor_get_i(a, i);
+    }
+  }
+  if (na == 0) return ares_attr_int(n, "noop_with_empty_axes", 0) ? -1 : 0;
+  char mark[ARES_MAX_DIMS] = {0};
+  for (int i = 0; i < na; i++) {
+    int64_t a = axes[i] < 0 ? axes[i] + rank : axes[i];
+    if (a < 0 || a >= rank || mark[a]) return -1;
+    mark[a] = 1;
+  }
+  int first = rank - na;
+  for (int i = first; i < rank; i++)
+    if (!mark[i]) return -1;
+  return first;
+}
+
+static int is_mean(ares_graph *g, ares_node *n, int rank, int first) {
+  return n && n->op == ARES_OP_REDUCEMEAN && ares_attr_int(n, "keepdims", 1) == 1 && trailing_axes(g, n, rank) == first;
+}
+
+/* Whether node n squares tid: Pow(tid, 2) or Mul(tid, tid). */
+static int squares(ares_graph *g, ares_node *n, int tid) {
+  double e;
+  if (n->op == ARES_OP_POW) return n->nin == 2 && n->in[0] == tid && const_scalar(g, n->in[1], &e) && e == 2.0;
+  return n->op == ARES_OP_MUL && n->nin == 2 && n->in[0] == tid && n->in[1] == tid;
+}
+
+/* Per position of a row (the trailing dims of x from `first` on) the real value of a
+ * constant broadcast against x; its dims before `first` must be 1. */
+static int row_const(ares_graph *g, ares_node *at, int tid, const ares_tensor *x, int first, int64_t n, double *out) {
+  ares_tensor *c = g->tensors[tid];
+  int off = x->rank - c->rank;
+  if (off < 0) return ares_fail(at, "unsupported: constant '%s' has a higher rank than the input", c->name);
+  for (int d = 0; d < c->rank; d++) {
+    int xd = d + off;
+    if (c->dims[d] != 1 && (xd < first || c->dims[d] != x->dims[xd]))
+      return ares_fail(at, "unsupported: constant '%s' does not broadcast along the normalized axes only", c->name);
+  }
+  for (int64_t i = 0; i < n; i++) {
+    /* coordinates of position i in the row, mapped into c */
+    int64_t rem = i, ci = 0, stride = 1, qi = 0;
+    for (int xd = x->rank - 1; xd >= first; xd--) {
+      int64_t coord = rem % x->dims[xd];
+      rem /= x->dims[xd];
+      int d = xd - off;
+      if (d >= 0) {
+        int64_t cc = c->dims[d] == 1 ? 0 : coord;
+        ci += cc * stride;
+        if (c->q.nscale > 1 && d == c->q.axis) qi = cc;
+        stride *= c->dims[d];
+      }
+    }
+    if (c->q.nscale) out[i] = (double)(ares_tensor_get_i(c, ci) - c->q.zp[qi]) * c->q.scale[qi];
+    else out[i] = ares_tensor_get_f(c, ci);
+  }
+  return 0;
+}
+
+/* The quantizer the result `tid` goes into, through an optional Mul by a constant gamma
+ * and (allow_beta) Add of a constant beta; gamma/beta tensor ids or -1. */
+static ares_node *affine_tail(ares_graph *g, int tid, int allow_beta, int *gamma, int *beta, chain *c) {
+  *gamma = *beta = -1;
+  ares_node *m = sole(g, tid, ARES_OP_MUL);
+  if (m && ares_tensor_is_const(g, other(m, tid))) {
+    *gamma = other(m, tid);
+    take(c, m);
+    tid = m->out[0];
+  }
+  ares_node *a = allow_beta ? sole(g, tid, ARES_OP_ADD) : NULL;
+  if (a && ares_tensor_is_const(g, other(a, tid))) {
+    *beta = other(a, tid);
+    take(c, a);
+    tid = a->out[0];
+  }
+  ares_node *q = sole(g, tid, ARES_OP_QUANTIZELINEAR);
+  if (q) take(c, q);
+  return q;
+}
+
+/* "a/b/Op" -> "a/b": the module a decomposed chain came from names the integer op. */
+static const char *module_name(ares_graph *g, const ares_node *n) {
+  const char *s = strrchr(n->name, '/');
+  if (!s || s == n->name) return n->name;
+  char *m = ares_strdup(g, n->name);
+  m[s - n->name] = 0;
+  return m;
+}
+
+/* Builds the integer norm node once a chain has matched. */
+static int make_norm(ares_graph *g, ares_node *at, const char *name, int center, ares_tensor *x, int first, double eps,
+                     int gamma_id, int beta_id, ares_node *q, chain *c) {
+  int64_t n = 1, outer = 1;
+  for (int d = 0; d < x->rank; d++) {
+    if (d < first) outer *= x->dims[d];
+    else n *= x->dims[d];
+  }
+  if (n > (1 << 20)) return ares_fail(at, "unsupported: normalizing %lld elements at once (at most 2^20)", (long long)n);
+  ares_tensor *y = g->tensors[q->out[0]];
+  double *gm = malloc(sizeof(double) * (size_t)n), *bt = malloc(sizeof(double) * (size_t)n);
+  if (!gm || !bt) exit(2);
+  int rc = 0;
+  for (int64_t i = 0; i < n; i++) gm[i] = 1.0, bt[i] = 0.0;
+  if (gamma_id >= 0) rc = row_const(g, at, gamma_id, x, first, n, gm);
+  if (rc == 0 && beta_id >= 0) rc = row_const(g, at, beta_id, x, first, n, bt);
+  ares_node *in = ares_node_new(g, center ? ARES_OP_QLAYERNORM : ARES_OP_QRMSNORM, name, 1, 1);
+  in->in[0] = x->id;
+  in->out[0] = y->id;
+  if (rc == 0) rc = ares_norm_params_make(g, at, &in->p.norm, center, outer, n, &x->q, eps, gm, bt, &y->q);
+  free(gm);
+  free(bt);
+  if (rc < 0) return -1;
+  for (int i = 0; i < c->nkill; i++) c->kill[i]->dead = 1;
+  return 1;
+}
+
+/* Sqrt(tid) applied to num as a divisor: Div(num, sqrt), or Div(1, sqrt) / Reciprocal(sqrt)
+ * then Mul with num. Returns the normalized tensor, or -1. */
+static int apply_rsqrt(ares_graph *g, int sqrt_out, int num, chain *c) {
+  ares_node *cons[2];
+  if (ares_is_graph_output(g, sqrt_out) || ares_consumers(g, sqrt_out, cons, 2) != 1) return -1;
+  ares_node *u = cons[0];
+  double one;
+  if (u->op == ARES_OP_DIV && u->nin == 2 && u->in[1] == sqrt_out && u->in[0] == num) {
+    take(c, u);
+    return u->out[0];
+  }
+  int is_recip = (u->op == ARES_OP_RECIPROCAL && u->in[0] == sqrt_out) ||
+                 (u->op == ARES_OP_DIV && u->nin == 2 && u->in[1] == sqrt_out && const_scalar(g, u->in[0], &one) && one == 1.0);
+  if (!is_recip) return -1;
+  ares_node *m = sole(g, u->out[0], ARES_OP_MUL);
+  if (!m || other(m, u->out[0]) != num) return -1;
+  take(c, u);
+  take(c, m);
+  return m->out[0];
+}
+
+/* The tail shared by both decomposed norms: ReduceMean(sq) -> [Add eps] -> Sqrt -> applied
+ * to num. Returns the normalized tensor or -1; eps in *eps. */
+static int mean_eps_rsqrt(ares_graph *g, ares_node *sq, int rank, int first, int num, double *eps, chain *c) {
+  ares_node *m2 = sole(g, sq->out[0], ARES_OP_REDUCEMEAN);
+  if (!is_mean(g, m2, rank, first)) return -1;
+  take(c, m2);
+  int cur = m2->out[0];
+  *eps = 0;
+  ares_node *a = sole(g, cur, ARES_OP_ADD);
+  if (a && const_scalar(g, other(a, cur), eps)) {
+    take(c, a);
+    cur = a->out[0];
+  }
+  ares_node *sq_rt = sole(g, cur, ARES_OP_SQRT);
+  if (!sq_rt) return -1;
+  take(c, sq_rt);
+  return apply_rsqrt(g, sq_rt->out[0], num, c);
+}
+
+/* ReduceMean(X) -> Sub(X, mean) -> Pow 2 -> ... -> Div: a decomposed LayerNorm at m1. */
+static int match_layernorm(ares_graph *g, ares_node *m1) {
+  int xid = m1->in[0];
+  ares_tensor *x = dq_int(g, xid, 0);
+  if (!x) return 0;
+  int first = trailing_axes(g, m1, x->rank);
+  if (first < 0 || !is_mean(g, m1, x->rank, first)) return 0;
+  chain c = {{0}, 0};
+  take(&c, m1);
+  ares_node *sub = sole(g, m1->out[0], ARES_OP_SUB);
+  if (!sub || sub->in[0] != xid || sub->in[1] != m1->out[0]) return 0;
+  take(&c, sub);
+  int d = sub->out[0];
+  ares_node *cons[3];
+  if (ares_is_graph_output(g, d) || ares_consumers(g, d, cons, 3) != 2) return 0;
+  ares_node *sq = squares(g, cons[0], d) ? cons[0] : squares(g, cons[1], d) ? cons[1] : NULL;
+  if (!sq) return 0;
+  take(&c, sq);
+  double eps;
+  int norm = mean_eps_rsqrt(g, sq, x->rank, first, d, &eps, &c);
+  if (norm < 0) return 0;
+  int gamma, beta;
+  ares_node *q = affine_tail(g, norm, 1, &gamma, &beta, &c);
+  if (!q) return 0;
+  return make_norm(g, m1, module_name(g, m1), 1, x, first, eps, gamma, beta, q, &c);
+}
+
+/* Pow(X, 2) -> ReduceMean -> ... -> X * rsqrt: a decomposed RMSNorm at sq. */
+static int match_rmsnorm(ares_graph *g, ares_node *sq) {
+  int xid = sq->in[0];
+  ares_tensor *x = dq_int(g, xid, 0);
+  if (!x || !squares(g, sq, xid)) return 0;
+  ares_node *m = sole(g, sq->out[0], ARES_OP_REDUCEMEAN);
+  int first = m ? trailing_axes(g, m, x->rank) : -1;
+  if (first < 0) return 0;
+  chain c = {{0}, 0};
+  take(&c, sq);
+  double eps;
+  int norm = mean_eps_rsqrt(g, sq, x->rank, first, xid, &eps, &c);
+  if (norm < 0) return 0;
+  int gamma, beta;
+  ares_node *q = affine_tail(g, norm, 0, &gamma, &beta, &c);
+  if (!q) return 0;
+  return make_norm(g, sq, module_name(g, sq), 0, x, first, eps, gamma, -1, q, &c);
+}
+
+static int lower_layernormalization(ares_graph *g, ares_node *n) {
+  ares_tensor *x = n->nin > 0 && n->in[0] >= 0 ? dq_int(g, n->in[0], 0) : NULL;
+  if (!x)
+    return ares_fail(n, "unsupported: the input is not a per-tensor int8 quantized tensor (put a quantizer, e.g. "
+                        "QuantIdentity, before the LayerNorm)");
+  for (int k = 1; k < n->nout; k++)
+    if (n->out[k] >= 0 && (g->tensors[n->out[k]]->nconsumers > 0 || ares_is_graph_output(g, n->out[k])))
+      return ares_fail(n, "unsupported: the Mean / InvStdDev outputs are used");
+  int64_t axis = ares_attr_int(n, "axis", -1);
+  if (axis < 0) axis += x->rank;
+  if (axis < 0 || axis >= x->rank) return ares_fail(n, "axis out of range");
+  if (n->nin < 2 || n->in[1] < 0 || !ares_tensor_is_const(g, n->in[1]))
+    return ares_fail(n, "unsupported: Scale is not a constant");
+  if (n->nin > 2 && n->in[2] >= 0 && !ares_tensor_is_const(g, n->in[2]))
+    return ares_fail(n, "unsupported: B is not a constant");
+  chain c = {{0}, 0};
+  take(&c, n);
+  ares_node *q = sole(g, n->out[0], ARES_OP_QUANTIZELINEAR);
+  if (!q) return ares_fail(n, "unsupported: the result is not quantized (add a quantizer, e.g. QuantIdentity, after it)");
+  take(&c, q);
+  return make_norm(g, n, n->name, 1, x, (int)axis, ares_attr_float(n, "epsilon", 1e-5f), n->in[1],
+                   n->nin > 2 ? n->in[2] : -1, q, &c);
+}
+
+static int lower_softmax(ares_graph *g, ares_node *n) {
+  chain c = {{0}, 0};
+  take(&c, n);
+  int xid = n->in[0];
+  double alpha = 1.0, v;
+  ares_node *p = ares_producer(g, xid);
+  /* a scalar scale before the softmax folds into its input scale */
+  if (p && (p->op == ARES_OP_MUL || p->op == ARES_OP_DIV) && p->nin == 2 && !ares_is_graph_output(g, xid) &&
+      g->tensors[xid]->nconsumers == 1) {
+    int k = p->op == ARES_OP_MUL && const_scalar(g, p->in[0], &v) ? 0 : 1;
+    if (const_scalar(g, p->in[k], &v) && dq_int(g, p->in[1 - k], 1)) {
+      alpha = p->op == ARES_OP_MUL ? v : 1.0 / v;
+      xid = p->in[1 - k];
+      take(&c, p);
+    }
+  }
+  ares_tensor *x = dq_int(g, xid, 1);
+  if (!x)
+    return ares_fail(n, "unsupported: the input is not a per-tensor quantized int8 (or int32) tensor, nor one scaled by "
+                        "a constant scalar");
+  if (!(alpha > 0) || !isfinite(alpha)) return ares_fail(n, "unsupported: the input is scaled by %g (positive only)", alpha);
+  int64_t axis = ares_attr_int(n, "axis", g->opset >= 13 ? -1 : 1);
+  if (axis < 0) axis += x->rank;
+  if (axis < 0 || axis >= x->rank) return ares_fail(n, "axis out of range");
+  if (g->opset < 13 && axis != x->rank - 1)
+    return ares_fail(n, "unsupported: opset %lld Softmax over more than the last axis", (long long)g->opset);
+  ares_node *q = sole(g, n->out[0], ARES_OP_QUANTIZELINEAR);
+  if (!q) return ares_fail(n, "unsupported: the result is not quantized (add a quantizer after the Softmax)");
+  take(&c, q);
+  int64_t outer = 1, inner = 1;
+  for (int d = 0; d < x->rank; d++) {
+    if (d < axis) outer *= x->dims[d];
+    else if (d > axis) inner *= x->dims[d];
+  }
+  ares_tensor *y = g->tensors[q->out[0]];
+  ares_node *in = ares_node_new(g, ARES_OP_QSOFTMAX, n->name, 1, 1);
+  in->in[0] = x->id;
+  in->out[0] = y->id;
+  if (ares_softmax_params_make(g, n, &in->p.softmax, outer, x->dims[axis], inner, x->dtype == ARES_DT_I32,
+                               alpha * x->q.scale[0], &y->q) < 0)
+    return -1;
+  for (int i = 0; i < c.nkill; i++) c.kill[i]->dead = 1;
+  return 1;
+}
+
+int ares_pass_lower_norm(ares_graph *g) {
+  int rc = 0;
+  int count = g->nnodes; /* nodes created here are integer ops: not revisited */
+  for (int i = 0; i < count; i++) {
+    ares_node *n = g->nodes[i];
+    if (n->dead) continue;
+    int n0 = g->nnodes, r = 0;
+    switch (n->op) {
+    case ARES_OP_REDUCEMEAN: r = match_layernorm(g, n); break;
+    case ARES_OP_POW:
+    case ARES_OP_MUL: r = match_rmsnorm(g, n); break;
+    case ARES_OP_LAYERNORM: r = lower_layernormalization(g, n); break;
+    case ARES_OP_SOFTMAX: r = lower_softmax(g, n); break;
+    default: break;
+    }
+    if (r < 0) {
+      rc = -1;
+      for (int k = n0; k < g->nnodes; k++) g->nodes[k]->dead = 1;
+    }
+    if (r != 0) ares_graph_relink(g);
+  }
+  ares_graph_relink(g);
+  return rc;
+}
