@@ -37,6 +37,12 @@ LIST
 # small hand-made models that must validate
 t_expect "Clip on a dequantized activation" 0 "" $ARES run tests/models/clip_activation.onnx --input tests/models/clip_activation.input.npy
 t_expect "a bias beyond the int32 accumulator (carried in the add term)" 0 "" $ARES run tests/models/bias_beyond_accumulator.onnx
+# attention layout and products of activations (tests/models/make_attention_models.py), on
+# the host and with a small L1 / 3 cores (tiling)
+for m in slice_split_gather matmul_heads matmul_const_queries; do
+  t_expect "$m" 0 "" $ARES run tests/models/$m.onnx --input tests/models/$m.input.npy
+  t_expect "$m, L1 600 B, 3 cores" 0 "" $ARES run tests/models/$m.onnx --input tests/models/$m.input.npy --l1 600 --cores 3
+done
 
 # compile into an existing non-empty directory is refused and leaves it alone
 mkdir -p "$tmp/full" && touch "$tmp/full/keep"

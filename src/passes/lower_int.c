@@ -39,11 +39,18 @@ typedef struct {
   ares_node *kill[3];
   int nkill;
   int bias_id;      /* MatMul: a constant added after it */
+  double prescale;  /* the Q's "ares_prescale" (sink-dequant): the result is multiplied by it first */
 } sink_info;
+
+double ares_prescale(const ares_node *q) {
+  const ares_attr *a = ares_attr_find(q, "ares_prescale");
+  return a && a->type == ARES_ATTR_FLOATS && a->n == 2 ? (double)a->floats[0] / a->floats[1] : 1.0;
+}
 
 static int find_sink(ares_graph *g, ares_node *n, int allow_float, int allow_bias, sink_info *s) {
   memset(s, 0, sizeof *s);
   s->bias_id = -1;
+  s->prescale = 1.0;
   int cur = n->out[0];
   ares_node *c[2];
   if (allow_bias && ares_consumers(g, cur, c, 2) == 1 && c[0]->op == ARES_OP_ADD && !ares_is_graph_output(g, cur)) {
@@ -67,6 +74,7 @@ static int find_sink(ares_graph *g, ares_node *n, int allow_float, int allow_bia
       return ares_fail(n, "unsupported: int32 output of this op (only Conv, Gemm and MatMul give int32 results, without Relu)");
     s->kill[s->nkill++] = c[0];
     s->out_id = s->t->id;
+    s->prescale = ares_prescale(c[0]);
     return 0;
   }
   if (allow_float && nc == 0 && ares_is_graph_output(g, cur) && !s->relu) {
@@ -237,6 +245,8 @@ static int lower_conv(ares_graph *g, ares_node *n) {
       acc_scale[c] *= bn_a[c];
       bias[c] = bn_b[c];
     }
+    acc_scale[c] *= s.prescale;
+    bias[c] *= s.prescale;
   }
   ares_node *in = new_int_node(g, ARES_OP_QCONV, n, 2, &s);
   in->in[0] = x->id;
@@ -290,7 +300,10 @@ static int lower_linear(ares_graph *g, ares_node *n) {
   double *acc_scale = calloc((size_t)cout, sizeof(double)), *bias = calloc((size_t)cout, sizeof(double));
   if (!acc_scale || !bias) exit(2);
   int rc = read_bias(g, n, bias_id, cout, bias);
-  for (int64_t c = 0; c < cout; c++) acc_scale[c] = (double)x->q.scale[0] * w->q.scale[w->q.nscale > 1 ? c : 0];
+  for (int64_t c = 0; c < cout; c++) {
+    acc_scale[c] = (double)x->q.scale[0] * w->q.scale[w->q.nscale > 1 ? c : 0] * s.prescale;
+    bias[c] *= s.prescale;
+  }
   ares_node *in = new_int_node(g, ARES_OP_QLINEAR, n, 2, &s);
   in->in[0] = x->id;
   in->in[1] = w->id;
@@ -326,6 +339,7 @@ static int lower_add(ares_graph *g, ares_node *n) {
     return ares_fail(n, "unsupported: Add with broadcasting");
   sink_info s;
   if (find_sink(g, n, 0, 0, &s) < 0) return -1;
+  if (s.prescale != 1.0) return ares_fail(n, "internal: a prescaled quantizer after an Add");
   ares_node *in = new_int_node(g, ARES_OP_QADD, n, 2, &s);
   in->in[0] = a->id;
   in->in[1] = b->id;
@@ -468,6 +482,7 @@ int ares_lower_concat(ares_graph *g, ares_node *n) {
 
 static int lower_quantize(ares_graph *g, ares_node *n) {
   ares_tensor *x = g->tensors[n->in[0]], *t = g->tensors[n->out[0]];
+  if (ares_prescale(n) != 1.0) return ares_fail(n, "internal: a prescaled quantizer at a graph input");
   if (!ares_is_graph_input(g, x->id)) {
     ares_node *p = ares_producer(g, x->id);
     return ares_fail(n, "unsupported: quantizes the float result of %s '%s', which ARES cannot compute in integers",

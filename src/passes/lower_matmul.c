@@ -12,7 +12,8 @@
  *     to float32), zero point 0 and the range proof's +-bound as its range, and a
  *     DequantizeLinear of it in place of the float result, for lower-norm / lower-lut to
  *     take (SEMANTICS "qmatmul").
- * A MatMul with a constant operand is a linear layer: left to lower-int. */
+ * The left operand may also be a quantized constant (learned queries attending over a
+ * sequence). A MatMul with a constant right operand is a linear layer: left to lower-int. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,10 @@
 #include "ir/diag.h"
 #include "passes.h"
 
-/* The int8 tensor behind DQ output tid, or NULL. */
+/* The int8 tensor behind DQ output tid (or tid itself, a quantized constant), or NULL. */
 static ares_tensor *dq_int(ares_graph *g, int tid) {
+  ares_tensor *c = g->tensors[tid];
+  if (c->data) return c->dtype == ARES_DT_I8 && c->q.nscale == 1 ? c : NULL;
   ares_node *dq = ares_producer(g, tid);
   if (!dq || dq->op != ARES_OP_DEQUANTIZELINEAR || dq->nin < 1) return NULL;
   ares_tensor *t = g->tensors[dq->in[0]];
@@ -99,6 +102,7 @@ static int lower_one(ares_graph *g, ares_node *n) {
     ares_node *q = c[0];
     ares_tensor *t = g->tensors[q->out[0]];
     kill[nkill++] = q;
+    acc_scale *= ares_prescale(q);
     rq->mult = ares_alloc(g, sizeof(int32_t));
     rq->shift = ares_alloc(g, sizeof(int8_t));
     rq->zp = t->q.zp[0];
@@ -150,11 +154,12 @@ int ares_pass_lower_matmul(ares_graph *g) {
   for (int i = 0; i < nn; i++) {
     ares_node *n = g->nodes[i];
     if (n->dead || n->op != ARES_OP_MATMUL || n->nin != 2 || n->in[0] < 0 || n->in[1] < 0) continue;
-    if (ares_tensor_is_const(g, n->in[0]) || ares_tensor_is_const(g, n->in[1])) continue; /* a linear layer */
+    if (ares_tensor_is_const(g, n->in[1])) continue; /* a linear layer: lower-int's */
     if (!dq_int(g, n->in[0]) || !dq_int(g, n->in[1])) {
       int k = dq_int(g, n->in[0]) ? 1 : 0;
-      rc = ares_fail(n, "unsupported: input '%s' is not a quantized activation (a product of two activations needs a "
-                        "quantizer, e.g. QuantIdentity, on both)", g->tensors[n->in[k]]->name);
+      rc = ares_fail(n, "unsupported: input '%s' is not a quantized activation or per-tensor quantized constant (a "
+                        "product of two activations needs a quantizer, e.g. QuantIdentity, on both)",
+                     g->tensors[n->in[k]]->name);
       continue;
     }
     int n0 = g->nnodes;

@@ -41,6 +41,10 @@ int ares_lower_concat(ares_graph *g, ares_node *n);
 int ares_fold_const_node(ares_graph *g, ares_node *n);
 /* The integer form of an ares SelectiveScan (lower_ssm.c), called by lower-int. */
 int ares_lower_scan(ares_graph *g, ares_node *n);
+/* The factor a QuantizeLinear applies before quantizing (its "ares_prescale" {mul, div},
+ * which sink-dequant moves onto it from a Div by a constant): 1 when there is none. The
+ * lowering of the layer feeding that quantizer folds it into its multipliers. */
+double ares_prescale(const ares_node *q);
 
 /* The pipeline in order; count in *n. */
 const ares_pass *ares_passes(int *n);

@@ -259,11 +259,150 @@ static int sink_split(ares_graph *g, ares_node *n) {
   return 1;
 }
 
+/* The MatMul (with a constant quantized weight) and the optional constant bias Add whose
+ * float result is tensor y; NULL when y is not such a linear layer's output. */
+static ares_node *linear_of(ares_graph *g, int y, ares_node **add, int *bias) {
+  ares_node *p = ares_producer(g, y);
+  *add = NULL;
+  *bias = -1;
+  if (p && p->op == ARES_OP_ADD && p->nin == 2) {
+    int k = ares_tensor_is_const(g, p->in[0]) ? 0 : ares_tensor_is_const(g, p->in[1]) ? 1 : -1;
+    ares_node *m = k >= 0 ? ares_producer(g, p->in[1 - k]) : NULL;
+    if (!m || m->op != ARES_OP_MATMUL || g->tensors[m->out[0]]->nconsumers != 1) return NULL;
+    *add = p;
+    *bias = p->in[k];
+    p = m;
+  }
+  return p && p->op == ARES_OP_MATMUL && p->nin == 2 ? p : NULL;
+}
+
+/* The elements idx[0..cnt) of a constant along its last axis (rank 1 or 2; a per-channel
+ * quantization along that axis is selected too). */
+static ares_tensor *select_last(ares_graph *g, const ares_tensor *w, const int64_t *idx, int64_t cnt) {
+  ares_tensor *c = ares_tensor_new(g, w->name);
+  int64_t rows = w->rank == 2 ? w->dims[0] : 1, n = w->dims[w->rank - 1];
+  size_t esz = ares_dtype_size(w->dtype);
+  c->dtype = w->dtype;
+  c->rank = w->rank;
+  memcpy(c->dims, w->dims, sizeof c->dims);
+  c->dims[w->rank - 1] = cnt;
+  c->has_shape = 1;
+  c->data = ares_alloc(g, (size_t)(rows * cnt) * esz + 1);
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t j = 0; j < cnt; j++)
+      memcpy((char *)c->data + (r * cnt + j) * (int64_t)esz, (char *)w->data + (r * n + idx[j]) * (int64_t)esz, esz);
+  c->q = w->q;
+  if (w->q.nscale > 1) {
+    float *sc = ares_alloc(g, sizeof(float) * (size_t)cnt);
+    int32_t *zp = ares_alloc(g, sizeof(int32_t) * (size_t)cnt);
+    for (int64_t j = 0; j < cnt; j++) sc[j] = w->q.scale[idx[j]], zp[j] = w->q.zp[idx[j]];
+    ares_quant_set(g, c, (int)cnt, w->q.axis, sc, zp, w->q.qmin, w->q.qmax);
+  }
+  return c;
+}
+
+static ares_tensor *new_float_tensor(ares_graph *g, const ares_tensor *like, int64_t last, const char *name) {
+  ares_tensor *t = ares_tensor_new(g, name);
+  t->dtype = ARES_DT_F32;
+  t->rank = like->rank;
+  memcpy(t->dims, like->dims, sizeof t->dims);
+  t->dims[t->rank - 1] = last;
+  t->has_shape = 1;
+  return t;
+}
+
+/* Slice(MatMul(x, W) [+ b]) along the last axis only -> MatMul(x, W[:, sel]) [+ b[sel]]
+ * (dry: only whether the Slice has that form):
+ * a packed projection (Brevitas' QuantMultiheadAttention computes q, k and v with one
+ * in_proj and slices its result) becomes one linear layer per slice, each with its own
+ * output quantizer. Returns 1 when rewritten, 0 when the pattern does not apply (yet: the
+ * weight may still be a Transpose waiting to be folded). */
+static int split_linear(ares_graph *g, ares_node *n, int dry) {
+  ares_node *add;
+  int bias;
+  ares_node *mm = linear_of(g, n->in[0], &add, &bias);
+  if (!mm) return 0;
+  ares_tensor *y = g->tensors[n->in[0]], *out = g->tensors[n->out[0]];
+  int64_t start[ARES_MAX_DIMS], step[ARES_MAX_DIMS], dims[ARES_MAX_DIMS];
+  if (y->rank < 1 || ares_slice_read(g, n, y, start, step, dims) < 0) return dry ? 0 : -1;
+  int L = y->rank - 1;
+  for (int d = 0; d < L; d++)
+    if (start[d] != 0 || step[d] != 1 || dims[d] != y->dims[d]) return 0;
+  if (dry) return 1;
+  if (!ares_tensor_is_const(g, mm->in[1])) return 0;
+  ares_tensor *w = g->tensors[mm->in[1]];
+  if (w->rank != 2 || w->q.nscale == 0) return 0;
+  int64_t cnt = dims[L], *idx = ares_alloc(g, sizeof(int64_t) * (size_t)(cnt ? cnt : 1));
+  for (int64_t j = 0; j < cnt; j++) idx[j] = start[L] + j * step[L];
+  ares_tensor *b = bias >= 0 ? g->tensors[bias] : NULL;
+  if (b && (ares_tensor_numel(b) != w->dims[1] || b->dims[b->rank - 1] != w->dims[1] || b->rank > 2)) return 0;
+  ares_node *m2 = ares_node_new(g, ARES_OP_MATMUL, n->name, 2, 1);
+  m2->in[0] = mm->in[0];
+  m2->in[1] = select_last(g, w, idx, cnt)->id;
+  if (b) {
+    ares_tensor *mid = new_float_tensor(g, out, cnt, out->name);
+    m2->out[0] = mid->id;
+    ares_node *a2 = ares_node_new(g, ARES_OP_ADD, n->name, 2, 1);
+    int k = add->in[0] == bias ? 0 : 1;
+    a2->in[k] = select_last(g, b, idx, cnt)->id;
+    a2->in[1 - k] = mid->id;
+    a2->out[0] = out->id;
+  } else {
+    m2->out[0] = out->id;
+  }
+  n->dead = 1;
+  ares_graph_relink(g);
+  /* the packed layer, once every slice has its own */
+  if (add && g->tensors[add->out[0]]->nconsumers == 0 && !ares_is_graph_output(g, add->out[0])) add->dead = 1;
+  ares_graph_relink(g);
+  if (g->tensors[mm->out[0]]->nconsumers == 0 && !ares_is_graph_output(g, mm->out[0])) mm->dead = 1;
+  ares_graph_relink(g);
+  return 1;
+}
+
+/* Is the float tensor y, through layout ops, the output of a layer lower-int lowers with
+ * its multipliers (MatMul / Gemm / Conv, a bias Add after a MatMul)? Only those honour a
+ * quantizer's prescale. */
+static int from_linear(ares_graph *g, int y) {
+  for (int hops = 0; hops < 16; hops++) {
+    ares_node *p = ares_producer(g, y), *add;
+    int bias;
+    if (!p) return 0;
+    if (p->op == ARES_OP_MATMUL || p->op == ARES_OP_GEMM || p->op == ARES_OP_CONV || linear_of(g, y, &add, &bias)) return 1;
+    if (!is_layout(p->op) || g->tensors[y]->nconsumers != 1) return 0;
+    y = p->in[0];
+  }
+  return 0;
+}
+
+/* Q(Div(y, c)) for a scalar constant c > 0 and y a linear layer's result (through layout
+ * ops): Q(y) with the division recorded on the quantizer ("ares_prescale" = {mul, div},
+ * float32 constants as in the model), which lower-int folds into the layer's
+ * multipliers exactly, in double: the 1/sqrt(d) of attention before q's quantizer. */
+static int hoist_scale(ares_graph *g, ares_node *q) {
+  ares_node *d = ares_producer(g, q->in[0]);
+  if (!d || d->op != ARES_OP_DIV || d->nin != 2 || g->tensors[d->out[0]]->nconsumers != 1) return 0;
+  if (!ares_tensor_is_const(g, d->in[1]) || ares_tensor_is_const(g, d->in[0]) || dq_of(g, d->in[0])) return 0;
+  ares_tensor *c = g->tensors[d->in[1]];
+  if (c->dtype != ARES_DT_F32 || ares_tensor_numel(c) != 1 || c->rank > g->tensors[d->in[0]]->rank) return 0;
+  float v = ((const float *)c->data)[0];
+  if (!(v > 0) || !from_linear(g, d->in[0])) return 0;
+  const ares_attr *a = ares_attr_find(q, "ares_prescale");
+  float *pre = a ? a->floats : ares_attr_add_floats(g, q, "ares_prescale", 2)->floats;
+  if (!a) pre[0] = pre[1] = 1.0f;
+  pre[1] = pre[1] == 1.0f ? v : pre[1] * v;
+  q->in[0] = d->in[0];
+  d->dead = 1;
+  ares_graph_relink(g);
+  return 1;
+}
+
 /* Q(L(y)) -> L_int(Q(y)) for a pure layout op L: quantization is elementwise. */
 static int hoist_quant(ares_graph *g, ares_node *q) {
   ares_node *l = ares_producer(g, q->in[0]);
   if (!l || !is_layout(l->op) || dq_of(g, l->in[0])) return 0;
   if (l->op == ARES_OP_GATHER && !gather_const_indices(g, l)) return 0;
+  if (l->op == ARES_OP_SLICE && split_linear(g, l, 1)) return 0; /* split_linear's */
   ares_tensor *y = g->tensors[l->in[0]], *t = g->tensors[q->out[0]];
   if (y->dtype != ARES_DT_F32) return 0;
   ares_tensor *u = new_int_tensor(g, y, t, y->name);
@@ -330,6 +469,7 @@ int ares_pass_sink_dequant(ares_graph *g) {
         rc = n->op != ARES_OP_RELU && n->op != ARES_OP_CLIP && n->op != ARES_OP_MAXPOOL && n->op != ARES_OP_PAD
                  ? fold_const_layout(g, n)
                  : 0;
+        if (rc == 0 && n->op == ARES_OP_SLICE) rc = split_linear(g, n, 0);
         if (rc == 0) rc = sink_through(g, n);
         break;
       case ARES_OP_SPLIT:
@@ -348,7 +488,8 @@ int ares_pass_sink_dequant(ares_graph *g) {
         break;
       }
       case ARES_OP_QUANTIZELINEAR:
-        rc = hoist_quant(g, n);
+        rc = hoist_scale(g, n);
+        if (rc == 0) rc = hoist_quant(g, n);
         if (rc == 0) rc = fold_requant(g, n);
         break;
       default:

@@ -41,10 +41,17 @@ from .layers import (  # noqa: F401
 )
 from .llama import RotaryEmbedding  # noqa: F401
 from .mamba import CausalConv1d, PatchEmbed, SelectiveScan  # noqa: F401
+from .attention import (  # noqa: F401
+    MultiHeadSelfAttention,
+    CrossAttention,
+    AlternatingAttention,
+    TransformerBlock,
+)
 
 __all__ = [
     "QuantIdentity", "ReLU", "Conv1d", "Conv2d", "Linear", "MaxPool1d", "MaxPool2d",
     "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "Flatten", "Add", "Cat",
     "ResidualBlock", "Int32Bias", "RotaryEmbedding", "SelectiveScan",
-    "CausalConv1d", "PatchEmbed"
+    "CausalConv1d", "PatchEmbed",
+    "MultiHeadSelfAttention", "CrossAttention", "AlternatingAttention", "TransformerBlock"
 ]
