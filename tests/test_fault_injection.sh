@@ -12,11 +12,24 @@ model=tests/zoo/simplecnn/model.onnx
 $ARES compile $model -o "$tmp/good" 2>/dev/null
 t_expect "untouched project validates" 0 "" $ARES run $model --project "$tmp/good"
 
-# one weight of the second conv changes by one
+# the weights of one output channel of the second conv change by one each (a single weight
+# is not enough: its input channel may be all zeros after the ReLU, and then no output moves)
 cp -r "$tmp/good" "$tmp/w"
 w=$(grep -o 'ares_w[0-9]*\[' "$tmp/w/network.c" | sed -n 2p | tr -d '[')
-awk -v w="$w" '$0 ~ "^const int8_t " w "\\[" {hit=1; print; next} hit==1 {sub(/^-?[0-9]+/, "&+1-1+1"); hit=2} {print}' \
-  "$tmp/w/weights.c" > "$tmp/w/weights.new" && mv "$tmp/w/weights.new" "$tmp/w/weights.c"
+per=$(grep -o "const int8_t $w\[[0-9]*\]" "$tmp/w/weights.c" | grep -o '[0-9]*\]' | tr -d ']')
+per=$((per / 16)) # conv2 has 16 output channels
+awk -v w="$w" -v per="$per" '
+  $0 ~ "^const int8_t " w "\\[" {hit=1; left=per; print; next}
+  hit==1 && left > 0 {
+    n = split($0, v, ","); out = ""
+    for (i = 1; i <= n; i++) {
+      if (v[i] ~ /^-?[0-9]+$/ && left > 0) { v[i] = (v[i] == 127) ? 126 : v[i] + 1; left-- }
+      out = out v[i] (i < n ? "," : "")
+    }
+    print out; next
+  }
+  {print}' "$tmp/w/weights.c" > "$tmp/w/weights.new" && mv "$tmp/w/weights.new" "$tmp/w/weights.c"
+cmp -s "$tmp/good/weights.c" "$tmp/w/weights.c" && t_fail "could not inject the weight fault (weights.c format changed?)"
 t_expect "corrupted weight is caught" 1 "first mismatching layer: 3 '/conv2/Conv'" $ARES run $model --project "$tmp/w"
 
 # a kernel that floors instead of rounding
