@@ -21,6 +21,8 @@ static ares_tensor *int_input(ares_graph *g, ares_node *n, int k) {
     ares_fail(n, "input %d is missing", k);
     return NULL;
   }
+  ares_tensor *c = g->tensors[n->in[k]];
+  if (c->data && c->q.nscale == 1 && c->dtype == ARES_DT_I8) return c; /* a quantized constant (a learned embedding) */
   ares_node *dq = ares_producer(g, n->in[k]);
   if (!dq || dq->op != ARES_OP_DEQUANTIZELINEAR) {
     ares_fail(n, "unsupported: input '%s' is not quantized (float op outside a quantized region: put a "

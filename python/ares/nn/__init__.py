@@ -40,7 +40,7 @@ from .layers import (  # noqa: F401
     Int32Bias,
 )
 from .llama import RotaryEmbedding  # noqa: F401
-from .mamba import CausalConv1d, PatchEmbed, SelectiveScan  # noqa: F401
+from .mamba import BiMamba, CausalConv1d, Mamba, PatchEmbed, SelectiveScan  # noqa: F401
 from .attention import (  # noqa: F401
     MultiHeadSelfAttention,
     CrossAttention,
@@ -52,6 +52,6 @@ __all__ = [
     "QuantIdentity", "ReLU", "Conv1d", "Conv2d", "Linear", "MaxPool1d", "MaxPool2d",
     "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "Flatten", "Add", "Cat",
     "ResidualBlock", "Int32Bias", "RotaryEmbedding", "SelectiveScan",
-    "CausalConv1d", "PatchEmbed",
+    "CausalConv1d", "Mamba", "BiMamba", "PatchEmbed",
     "MultiHeadSelfAttention", "CrossAttention", "AlternatingAttention", "TransformerBlock"
 ]

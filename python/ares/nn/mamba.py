@@ -26,8 +26,8 @@ from brevitas.quant import Int8ActPerTensorFloat, Uint8ActPerTensorFloat
 
 from .layers import Add, Conv1d, Conv2d, Linear, QuantIdentity, _check_bits, _value
 
-__all__ = ["SelectiveScan", "CausalConv1d", "PatchEmbed", "scan_params", "scan_int",
-           "scan_float", "ScanReferenceOp"]
+__all__ = ["SelectiveScan", "CausalConv1d", "Mamba", "BiMamba", "PatchEmbed", "scan_params",
+           "scan_int", "scan_float", "ScanReferenceOp"]
 
 LOG2E = 1.4426950408889634  # the double nearest log2(e), as in the C compiler
 EXP_FRAC = 24               # fractional bits of the decay exponent dd * a[d][n]
@@ -103,37 +103,34 @@ def scan_params(s_x: float, s_d: float, s_b: float, s_c: float, s_y: float, xmax
 
 
 def _rhe_t(p: torch.Tensor, s) -> torch.Tensor:
-    """Elementwise p / 2^s, ties to even, int64; s an int >= 1 or a tensor of them."""
+    """Elementwise p / 2^s, ties to even, int64, |p| < 2^62; s an int >= 1 or a tensor of
+    them: floor((p + 2^(s-1) - 1 + q0) / 2^s) with q0 the lowest bit of floor(p / 2^s)."""
     s = torch.as_tensor(s, dtype=torch.int64)
-    q = p >> s
-    r = p - (q << s)
-    half = torch.ones_like(s) << (s - 1)
-    return q + ((r > half) | ((r == half) & ((q & 1) == 1))).to(torch.int64)
+    return (p + ((torch.ones_like(s) << (s - 1)) - 1) + ((p >> s) & 1)) >> s
 
 
 def scan_int(dx, dd, db, dc, prm: dict, direction: int, zp_y: int, qmin: int, qmax: int):
     """The integer scan on int64 tensors of q - zp: dx, dd [batch, L, D], db, dc [batch, L, N];
-    dd is clamped at 0 here. Returns y (int64, the output's stored integers incl. zp_y)."""
+    dd is clamped at 0 here. Returns y (int64, the output's stored integers incl. zp_y).
+    Everything but the recurrence itself is computed for all tokens at once."""
     bsz, length, d_inner = dx.shape
     a, tab, f = prm["a"], prm["table"], prm["f"]
+    dd = dd.clamp(min=0)[..., None]                       # [b, L, D, 1]
+    v = dd * a                                             # [b, L, D, N]
+    k = v >> EXP_FRAC
+    fr = (v >> (EXP_FRAC - 16)) & 0xFFFF
+    e30 = _rhe_t(tab[fr >> 8] * tab[256 + (fr & 255)], 30)
+    e = torch.where(k >= 31, torch.zeros_like(e30), torch.where(k == 0, e30, _rhe_t(e30, k.clamp(1, 30))))
+    p = dd * db[:, :, None, :] * dx[..., None]
+    term = p << f if f >= 0 else _rhe_t(p, -f)
     h = torch.zeros(bsz, d_inner, a.shape[1], dtype=torch.int64)
-    y = torch.empty(bsz, length, d_inner, dtype=torch.int64)
+    hs = torch.empty_like(term)
     steps = range(length - 1, -1, -1) if direction else range(length)
     for t in steps:
-        xt, ddt = dx[:, t, :, None], dd[:, t, :, None].clamp(min=0)
-        v = ddt * a
-        k = v >> EXP_FRAC
-        fr = (v >> (EXP_FRAC - 16)) & 0xFFFF
-        e30 = _rhe_t(tab[fr >> 8] * tab[256 + (fr & 255)], 30)
-        e = torch.where(k >= 31, torch.zeros_like(e30),
-                        torch.where(k == 0, e30, _rhe_t(e30, k.clamp(1, 30))))
-        p = ddt * db[:, t, None, :] * xt
-        term = p << f if f >= 0 else _rhe_t(p, -f)
-        h = (_rhe_t(h * e, 30) + term).clamp(-prm["hmax"], prm["hmax"])
-        acc = (dc[:, t, None, :] * h).sum(-1)
-        tot = acc * prm["m_y"] + dx[:, t, :] * prm["m_d"]
-        y[:, t, :] = (zp_y + _rhe_t(tot, prm["shift"])).clamp(qmin, qmax)
-    return y
+        hs[:, t] = h = (_rhe_t(h * e[:, t], 30) + term[:, t]).clamp(-prm["hmax"], prm["hmax"])
+    acc = (dc[:, :, None, :] * hs).sum(-1)
+    tot = acc * prm["m_y"] + dx * prm["m_d"]
+    return (zp_y + _rhe_t(tot, prm["shift"])).clamp(qmin, qmax)
 
 
 def scan_float(x, dt, b, c, a_log, d_skip, direction: int = 0):
@@ -141,15 +138,16 @@ def scan_float(x, dt, b, c, a_log, d_skip, direction: int = 0):
     and what ONNX Runtime would compute if it knew the op."""
     a = -torch.exp(a_log.float())
     bsz, length, d_inner = x.shape
+    da = torch.exp(dt[..., None] * a)                      # [b, L, D, N]
+    dbx = dt[..., None] * b[:, :, None, :] * x[..., None]
     h = x.new_zeros(bsz, d_inner, a.shape[1])
-    ys = [None] * length
+    hs = [None] * length
     steps = range(length - 1, -1, -1) if direction else range(length)
+    da, dbx = da.unbind(1), dbx.unbind(1)  # (indexing per step would cost O(L^2) in backward)
     for t in steps:
-        dtt = dt[:, t, :, None]
-        h = torch.exp(dtt * a) * h + dtt * b[:, t, None, :] * x[:, t, :, None]
-        y = (h * c[:, t, None, :]).sum(-1)
-        ys[t] = y if d_skip is None else y + d_skip * x[:, t, :]
-    return torch.stack(ys, 1)
+        hs[t] = h = da[t] * h + dbx[t]
+    y = (torch.stack(hs, 1) * c[:, :, None, :]).sum(-1)
+    return y if d_skip is None else y + d_skip * x
 
 
 class _ScanFn(torch.autograd.Function):
@@ -254,6 +252,78 @@ class CausalConv1d(tnn.Module):
         if self.quant is not None:
             y = self.quant(y)
         return _value(y).transpose(1, 2)
+
+
+class Mamba(tnn.Module):
+    """A Mamba block on [batch, L, d_model] tokens (the input must be quantized), with a
+    quantizer at every point ARES computes in integers:
+
+        x, z = split(Q(in_proj(u)))                         Linear to 2 * d_inner, qslice
+        x    = Q(SiLU(CausalConv1d(x)))                     Pad + depthwise Conv + Q, table
+        dt, B, C = split(Q(x_proj(x)))                      Linear to dt_rank + 2 * d_state
+        delta = softplus(Q(dt_proj(dt)))                    Linear with bias, table
+        y    = SelectiveScan(x, delta, B, C)                one ares::SelectiveScan
+        y    = Q(y * Q(SiLU(z)))                            table, integer product
+        out  = Q(out_proj(y))
+
+    d_inner = expand * d_model, dt_rank = ceil(d_model / 16) unless given. direction=1 makes
+    it the block of a bidirectional Mamba that reads the sequence backwards (see
+    CausalConv1d: the reversed sequence is never materialised). dt_proj's bias starts as
+    Mamba's: softplus(bias) log-uniform in [dt_min, dt_max]."""
+
+    def __init__(self, d_model: int, d_state: int = 16, d_conv: int = 4, expand: int = 2,
+                 dt_rank: Optional[int] = None, direction: int = 0, bit_width: int = 8,
+                 weight_bit_width: int = 8, dt_min: float = 1e-3, dt_max: float = 0.1):
+        super().__init__()
+        b, wb = _check_bits("bit_width", bit_width), weight_bit_width
+        self.d_inner = expand * d_model
+        self.dt_rank = dt_rank or math.ceil(d_model / 16)
+        self.d_state = d_state
+        self.in_proj = Linear(d_model, 2 * self.d_inner, bias=False, weight_bit_width=wb)
+        self.in_quant = QuantIdentity(b)
+        self.conv = CausalConv1d(self.d_inner, d_conv, direction, weight_bit_width=wb, bit_width=b)
+        self.x_act_quant = QuantIdentity(b)
+        self.x_proj = Linear(self.d_inner, self.dt_rank + 2 * d_state, bias=False, weight_bit_width=wb)
+        self.x_proj_quant = QuantIdentity(b)
+        self.dt_proj = Linear(self.dt_rank, self.d_inner, bias=True, weight_bit_width=wb)
+        self.dt_quant = QuantIdentity(b)
+        self.scan = SelectiveScan(self.d_inner, d_state, direction, b)
+        self.z_act_quant = QuantIdentity(b)
+        self.gate_quant = QuantIdentity(b)
+        self.out_proj = Linear(self.d_inner, d_model, bias=False, weight_bit_width=wb)
+        self.out_quant = QuantIdentity(b)
+        with torch.no_grad():
+            dt = torch.exp(torch.rand(self.d_inner) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min))
+            self.dt_proj.bias.copy_(dt + torch.log(-torch.expm1(-dt)))  # softplus^-1(dt)
+
+    def forward(self, u):
+        xz = _value(self.in_quant(self.in_proj(_value(u))))
+        x, z = torch.split(xz, [self.d_inner, self.d_inner], dim=-1)
+        x = _value(self.x_act_quant(F.silu(self.conv(x))))
+        dbc = _value(self.x_proj_quant(self.x_proj(x)))
+        dt, b, c = torch.split(dbc, [self.dt_rank, self.d_state, self.d_state], dim=-1)
+        delta = F.softplus(_value(self.dt_quant(self.dt_proj(dt))))
+        y = self.scan(x, delta, b, c)
+        y = _value(self.gate_quant(y * _value(self.z_act_quant(F.silu(z)))))
+        return self.out_quant(self.out_proj(y))
+
+
+class BiMamba(tnn.Module):
+    """Bidirectional Mamba: a forward block and a block on the time-reversed sequence
+    (`Mamba(direction=1)`, which scans and convolves backwards instead of reversing the
+    tokens), summed by `Add` (one shared input quantizer, quantized output)."""
+
+    def __init__(self, d_model: int, d_state: int = 16, d_conv: int = 4, expand: int = 2,
+                 dt_rank: Optional[int] = None, bit_width: int = 8, weight_bit_width: int = 8):
+        super().__init__()
+        kw = dict(d_state=d_state, d_conv=d_conv, expand=expand, dt_rank=dt_rank, bit_width=bit_width,
+                  weight_bit_width=weight_bit_width)
+        self.fwd = Mamba(d_model, direction=0, **kw)
+        self.rev = Mamba(d_model, direction=1, **kw)
+        self.add = Add(bit_width)
+
+    def forward(self, u):
+        return self.add(_value(self.fwd(u)), _value(self.rev(u)))
 
 
 class PatchEmbed(tnn.Module):
