@@ -37,6 +37,8 @@ fi
 for m in qop_uint8_io convinteger matmulinteger; do
   run "$m on host" $M/$m.onnx $M/$m.input.npy --output "$tmp/$m.npy"
 done
+run "qlinearmatmul_2act (two graph inputs) on host" $M/qlinearmatmul_2act.onnx \
+  $M/qlinearmatmul_2act.a.npy,$M/qlinearmatmul_2act.b.npy
 # the integer outputs come out in ONNX's type (uint8, int32), not ARES' internal storage
 grep -q "'|u1'" "$tmp/qop_uint8_io.npy" && t_ok "uint8 output saved as uint8" || t_fail "uint8 output saved as uint8"
 grep -q "'<i4'" "$tmp/convinteger.npy" && t_ok "int32 output saved as int32" || t_fail "int32 output saved as int32"

@@ -112,6 +112,10 @@ static const struct {
     {"Add with broadcasting", "make both operands the same shape before the Add"},
     {"no shape rule", "this op is only supported in the position the registry describes (see 'ares ops')"},
     {"BatchNormalization", "fold BatchNorm into the preceding convolution, or put it directly after one"},
+    {"activations are quantized per tensor", "quantize activations per tensor (onnxruntime.quantization's default; "
+                                             "per_channel applies to weights only)"},
+    {"minus their zero point leave int8", "quantize weights to int8 with zero point 0 (onnxruntime: "
+                                          "weight_type=QuantType.QInt8, the default symmetric weights)"},
 };
 
 static const char *advice_for(const char *op_type, const char *msg, int unknown) {

@@ -277,6 +277,19 @@ static int rw_product(qop_ctx *c, ares_op op, const int pos[9], int mode) {
     if (in[2] < 0 && xi && xi->s >= 0) in[2] = xi->z;
   }
   ares_tensor *tw = g->tensors[w];
+  const char *xname = op == ARES_OP_CONV ? "x" : "a";
+  if (op == ARES_OP_MATMUL && !ares_tensor_is_const(g, w)) {
+    /* two activations (attention): DQ on both sides, for lower-matmul */
+    if (mode == OUT_INT32)
+      return ares_fail(n, "unsupported: MatMulInteger of two activations (an int32 product of activations is not "
+                          "a graph output ARES computes; use QLinearMatMul)");
+    int af = dq_of(c, x, in[1], in[2], "a"), bf = af < 0 ? -1 : dq_of(c, w, in[4], in[5], "b");
+    int yf = bf < 0 ? -1 : q_to(c, n->out[0], in[7], in[8], "y");
+    if (yf < 0) return -1;
+    int ins[2] = {af, bf};
+    become(n, op, ins, 2, yf);
+    return 0;
+  }
   int trans_b = op == ARES_OP_GEMM && ares_attr_int(n, "transB", 0);
   if (op == ARES_OP_GEMM && ares_attr_int(n, "transA", 0)) return ares_fail(n, "unsupported: transA=1");
   if (op == ARES_OP_MATMUL && tw->rank > 2) {
@@ -306,7 +319,7 @@ static int rw_product(qop_ctx *c, ares_op op, const int pos[9], int mode) {
     return ares_fail(n, "unsupported: grouped convolution whose weights minus their zero point leave int8 (%d int8 parts "
                         "needed); quantize the weights to int8 with zero point 0",
                      k);
-  int xf = dq_of(c, x, in[1], in[2], "x");
+  int xf = dq_of(c, x, in[1], in[2], xname);
   if (xf < 0) return -1;
   xf = repeat_input(c, xf, k, op == ARES_OP_CONV ? 1 : -1);
   int bq = -1;
@@ -427,7 +440,7 @@ static int input_params(const ares_node *n, int tid, int *s, int *z) {
     ares_op op;
     int x, s, z;
   } at[] = {
-      {ARES_OP_DEQUANTIZELINEAR, 0, 1, 2}, {ARES_OP_QLINEARCONV, 0, 1, 2}, {ARES_OP_QLINEARMATMUL, 0, 1, 2},
+      {ARES_OP_DEQUANTIZELINEAR, 0, 1, 2}, {ARES_OP_QLINEARCONV, 0, 1, 2}, {ARES_OP_QLINEARMATMUL, 0, 1, 2}, {ARES_OP_QLINEARMATMUL, 3, 4, 5},
       {ARES_OP_CONVINTEGER, 0, -1, 2},     {ARES_OP_MATMULINTEGER, 0, -1, 2}, {ARES_OP_MS_QGEMM, 0, 1, 2},
       {ARES_OP_MS_QLINEARADD, 0, 1, 2},    {ARES_OP_MS_QLINEARADD, 3, 4, 5},  {ARES_OP_MS_QLINEARGLOBALAVGPOOL, 0, 1, 2},
       {ARES_OP_MS_QLINEARAVGPOOL, 0, 1, 2},
@@ -541,13 +554,20 @@ int ares_pass_canon_qop(ares_graph *g) {
   c.info = malloc(sizeof(int_info) * (size_t)(c.ninfo + 1));
   if (!c.info) exit(2);
   for (int i = 0; i < c.ninfo; i++) c.info[i] = (int_info){-1, -1, ARES_DT_UNDEF};
-  /* the imported nodes are in file order, which the frontend checked is topological */
+  /* the imported nodes are in file order, which the frontend checked is topological; a
+   * node that cannot be rewritten is reported and the others are still tried (ares check
+   * lists them all), dropping what the failed attempt created */
   int n0 = g->nnodes;
   int rc = find_input_params(&c);
-  for (int i = 0; i < n0 && rc == 0; i++) {
+  for (int i = 0; i < n0 && rc >= 0; i++) {
     c.n = g->nodes[i];
-    if (!c.n->dead) rc = rewrite(&c);
+    int m0 = g->nnodes;
+    if (!c.n->dead && rewrite(&c) < 0) {
+      for (int k = m0; k < g->nnodes; k++) g->nodes[k]->dead = 1;
+      rc = 1;
+    }
   }
+  if (rc > 0) rc = -1;
   if (rc == 0) rc = canon_inputs(&c);
   if (rc == 0) canon_outputs(&c);
   ares_graph_relink(g);

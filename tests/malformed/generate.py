@@ -167,6 +167,76 @@ add("nan_weight.onnx",
     "node 'w_quant' (QuantizeLinear): constant 'w_f' holds a non-finite value")
 
 
+# --- QOperator (QLinearConv) with bad parameters: canon-qop names the node and the input ------
+def qlinearconv_model(name="qconv", group=1, **over):
+    """float x -> QuantizeLinear (uint8) -> QLinearConv -> DequantizeLinear; `over` replaces
+    initializers (or, with a None value, drops that QLinearConv input)."""
+    cin = 2
+    inits = {
+        "s": scalar("s", 0.05), "zu": scalar("zu", 128, TensorProto.UINT8),
+        "xs": scalar("xs", 0.05), "xz": scalar("xz", 128, TensorProto.UINT8),
+        "w": numpy_helper.from_array(np.ones((2, cin // group, 3, 3), np.int8), "w"),
+        "ws": numpy_helper.from_array(np.full(2, 0.01, np.float32), "ws"),
+        "wz": numpy_helper.from_array(np.zeros(2, np.int8), "wz"),
+        "ys": scalar("ys", 0.1), "yz": scalar("yz", 128, TensorProto.UINT8),
+        "b": numpy_helper.from_array(np.array([5, -5], np.int32), "b"),
+        "os": scalar("os", 0.1), "oz": scalar("oz", 128, TensorProto.UINT8),
+    }
+    for k, v in over.items():
+        inits[k] = v
+    ins = [k if inits.get(k) is not None else "" for k in ["xq", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"]]
+    ins[0] = "xq"
+    while ins and ins[-1] == "":
+        ins.pop()
+    graph_inputs = [vi("x", [1, cin, 4, 4])] + [i for i in [over.get("_w_input")] if i is not None]
+    if over.get("_w_input") is not None:
+        inits.pop("w")
+    return model([helper.make_node("QuantizeLinear", ["x", "s", "zu"], ["xq"], name="in_q"),
+                  helper.make_node("QLinearConv", ins, ["yq"], name=name, pads=[1, 1, 1, 1], group=group),
+                  helper.make_node("DequantizeLinear", ["yq", "os", "oz"], ["y"], name="out_dq")],
+                 graph_inputs, [Y], [v for k, v in inits.items() if v is not None and not k.startswith("_")], name="qop")
+
+
+add("qlinearconv_x_scale_shape.onnx",
+    qlinearconv_model(xs=numpy_helper.from_array(np.full(2, 0.05, np.float32), "xs")),
+    "node 'qconv' (QLinearConv): unsupported: x_scale has 2 elements (activations are quantized per tensor: one expected)")
+add("qlinearconv_x_zp_type.onnx", qlinearconv_model(xz=scalar("xz", 0, TensorProto.INT8)),
+    "node 'qconv' (QLinearConv): x_zero_point is i8 but xq is u8")
+add("qlinearconv_y_zp_int16.onnx", qlinearconv_model(yz=scalar("yz", 0, TensorProto.INT16)),
+    "node 'qconv' (QLinearConv): y_zero_point is i16, int8 or uint8 expected")
+add("qlinearconv_w_scale_shape.onnx",
+    qlinearconv_model(ws=numpy_helper.from_array(np.full(3, 0.01, np.float32), "ws")),
+    "node 'qconv' (QLinearConv): the weight scale has 3 elements for 2 output channels (1 or 2 expected)")
+add("qlinearconv_w_zp_shape.onnx",
+    qlinearconv_model(wz=numpy_helper.from_array(np.zeros(3, np.int8), "wz")),
+    "node 'qconv' (QLinearConv): the weight zero point has 3 elements for 2 output channels (1 or 2 expected)")
+add("qlinearconv_w_zp_type.onnx",
+    qlinearconv_model(wz=numpy_helper.from_array(np.zeros(2, np.uint8), "wz")),
+    "node 'qconv' (QLinearConv): the weight zero point is u8 but the weight is i8")
+add("qlinearconv_w_scale_type.onnx",
+    qlinearconv_model(ws=numpy_helper.from_array(np.ones(2, np.int8), "ws")),
+    "node 'qconv' (QLinearConv): the weight scale is i8, float32 expected")
+add("qlinearconv_w_float.onnx",
+    qlinearconv_model(w=numpy_helper.from_array(np.ones((2, 2, 3, 3), np.float32), "w")),
+    "node 'qconv' (QLinearConv): weight 'w' is f32, int8 or uint8 expected")
+add("qlinearconv_w_not_constant.onnx", qlinearconv_model(_w_input=vi("w", [2, 2, 3, 3], TensorProto.INT8)),
+    "node 'qconv' (QLinearConv): unsupported: weight 'w' is not a constant (ARES multiplies activations by constant "
+    "weights only)")
+add("qlinearconv_bias_float.onnx", qlinearconv_model(b=numpy_helper.from_array(np.zeros(2, np.float32), "b")),
+    "node 'qconv' (QLinearConv): bias 'b' is f32, int32 expected")
+add("qlinearconv_bias_length.onnx", qlinearconv_model(b=numpy_helper.from_array(np.zeros(3, np.int32), "b")),
+    "node 'qconv' (QLinearConv): bias 'b' has 3 elements for 2 output channels")
+add("qlinearconv_no_y_scale.onnx", qlinearconv_model(ys=None, yz=None, b=None),
+    "node 'qconv' (QLinearConv): y_scale is missing")
+# depthwise with uint8 weights 0..255 (zero point 0): w - zp needs two int8 parts, which a
+# grouped convolution cannot take
+add("qlinearconv_grouped_uint8.onnx",
+    qlinearconv_model(group=2, w=numpy_helper.from_array(np.full((2, 1, 3, 3), 200, np.uint8), "w"),
+                      wz=numpy_helper.from_array(np.zeros(2, np.uint8), "wz")),
+    "node 'qconv' (QLinearConv): unsupported: grouped convolution whose weights minus their zero point leave int8 "
+    "(2 int8 parts needed)")
+
+
 # --- the accumulator range proof --------------------------------------------------------------
 def gemm_model(k, w_val, bias=None, name="fc"):
     """uint8 input (zero point 0: |x - zp| up to 255) x int8 weights -> int8 output."""

@@ -13,6 +13,8 @@
                      QLinearMatMul with a uint8 matrix; qop_uint8_io.input.npy (uint8).
   convinteger.onnx   int8 input, ConvInteger with int8 weights and zero points, int32 output.
   matmulinteger.onnx uint8 input, MatMulInteger with a uint8 matrix, int32 output.
+  qlinearmatmul_2act.onnx  QLinearMatMul of two batched uint8 graph inputs (attention-style,
+                     lowered by lower-matmul); qlinearmatmul_2act.{a,b}.npy its inputs.
 
 Run from the repository root:  .venv/bin/python tests/models/generate_qoperator.py
 Deterministic for a given onnx / onnxruntime version (fixed seeds)."""
@@ -141,7 +143,21 @@ def integer_ops():
     np.save(os.path.join(HERE, "matmulinteger.input.npy"), r.integers(0, 256, (3, 7), dtype=np.uint8))
 
 
+def two_activations():
+    r = np.random.default_rng(1)
+    inits = [const("as", np.float32(0.03)), const("az", np.uint8(120)), const("bs", np.float32(0.02)),
+             const("bz", np.uint8(133)), const("ys", np.float32(0.2)), const("yz", np.uint8(128))]
+    node = helper.make_node("QLinearMatMul", ["a", "as", "az", "b", "bs", "bz", "ys", "yz"], ["y"], name="mm")
+    g = helper.make_graph([node], "qlinearmatmul_2act", [helper.make_tensor_value_info("a", TensorProto.UINT8, [2, 3, 8]),
+                                                         helper.make_tensor_value_info("b", TensorProto.UINT8, [2, 8, 5])],
+                          [helper.make_tensor_value_info("y", TensorProto.UINT8, [2, 3, 5])], inits)
+    save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), "qlinearmatmul_2act.onnx")
+    np.save(os.path.join(HERE, "qlinearmatmul_2act.a.npy"), r.integers(0, 256, (2, 3, 8), dtype=np.uint8))
+    np.save(os.path.join(HERE, "qlinearmatmul_2act.b.npy"), r.integers(0, 256, (2, 8, 5), dtype=np.uint8))
+
+
 if __name__ == "__main__":
     ort_cnn()
     qop_uint8_io()
     integer_ops()
+    two_activations()
