@@ -175,21 +175,22 @@ void ares_scan_s8(const int8_t *x, const int8_t *dt, const int8_t *b, const int8
 void ares_matmul_s8(const int8_t *a, const int8_t *b, void *y, int32_t m, int32_t k, int32_t n, int32_t lda,
                     int32_t ldb, int32_t ldy, int32_t a_zp, int32_t b_zp, int32_t out_i32, const ares_rq *rq);
 /* LayerNorm (center = 1) and RMSNorm (center = 0) of `rows` contiguous rows of n int8
- * elements (docs/SEMANTICS.md, qlayernorm). Per row, with d = x - x_zp:
+ * elements, the first being row row0 of the tensor (docs/SEMANTICS.md, qlayernorm). Per
+ * row r, with d = x - x_zp and k = (r % nsets) * n + i (the row's parameter set):
  *   S1 = center ? sum d : 0, S2 = sum d^2, Q = n * S2 - S1^2           (int64)
- *   Q == 0: y_i = clamp(zp + RHE(b_add[i], t_shift), qmin, qmax)
+ *   Q == 0: y_i = clamp(zp + RHE(b_add[k], t_shift), qmin, qmax)
  *   else    s = floor(sqrt((Q << e2) + eps_fx)), b = bitlen(s), R = round(2^(b+29) / s),
- *           M_i = R * g_mult[i] / 2^(g_shift[i] + b)  (RHE; exact when the shift is <= 0)
- *           y_i = clamp(zp + RHE((n * d_i - S1) * M_i + b_add[i], t_shift), qmin, qmax) */
+ *           M_i = R * g_mult[k] / 2^(g_shift[k] + b)  (RHE; exact when the shift is <= 0)
+ *           y_i = clamp(zp + RHE((n * d_i - S1) * M_i + b_add[k], t_shift), qmin, qmax) */
 typedef struct {
-  int32_t n, center, x_zp, e2;
+  int32_t n, nsets, center, x_zp, e2;
   int64_t eps_fx;
   const int32_t *g_mult;
   const int8_t *g_shift;
   const int64_t *b_add;
   int32_t t_shift, zp, qmin, qmax;
 } ares_norm;
-void ares_norm_s8(const int8_t *x, int8_t *y, int32_t rows, const ares_norm *p);
+void ares_norm_s8(const int8_t *x, int8_t *y, int64_t row0, int32_t rows, const ares_norm *p);
 
 /* Softmax over rows of n elements at stride `inner` (docs/SEMANTICS.md, qsoftmax): rows
  * r0 .. r1-1 of a block [.][n][inner], row r starting at element (r / inner) * n * inner +

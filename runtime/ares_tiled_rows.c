@@ -53,7 +53,7 @@ void ares_rows_tiled(const void *x, void *y, const ares_rows_shape *s, ares_rows
 
 void ares_norm_rows(const ares_rows_tile *t, int64_t r0, int64_t r1) {
   int64_t n = t->s->n;
-  ares_norm_s8((const int8_t *)t->x + r0 * n, (int8_t *)t->y + r0 * n, (int32_t)(r1 - r0), t->p);
+  ares_norm_s8((const int8_t *)t->x + r0 * n, (int8_t *)t->y + r0 * n, t->slab0 + r0, (int32_t)(r1 - r0), t->p);
 }
 
 void ares_softmax_rows(const ares_rows_tile *t, int64_t r0, int64_t r1) {

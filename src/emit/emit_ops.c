@@ -260,11 +260,12 @@ static void emit_rows_call(ares_emit_ctx *c, const ares_node *n, const char *fn)
 
 static int emit_qnorm(ares_emit_ctx *c, const ares_node *n) {
   const ares_norm_params *p = &n->p.norm;
-  emit_i32_array(c->f, "g_mult", p->g_mult, p->n);
-  emit_i8_array(c->f, "g_shift", p->g_shift, p->n);
-  emit_i64_array(c->f, "b_add", p->b_add, p->n);
-  fprintf(c->f, "  static const ares_norm p = {%d, %d, %d, %d, INT64_C(%" PRId64 "), g_mult, g_shift, b_add, %d, %d, %d, %d};\n",
-          p->n, n->op == ARES_OP_QLAYERNORM, p->x_zp, p->e2, p->eps_fx, p->t_shift, p->zp, p->qmin, p->qmax);
+  int np = p->n * p->nsets;
+  emit_i32_array(c->f, "g_mult", p->g_mult, np);
+  emit_i8_array(c->f, "g_shift", p->g_shift, np);
+  emit_i64_array(c->f, "b_add", p->b_add, np);
+  fprintf(c->f, "  static const ares_norm p = {%d, %d, %d, %d, %d, INT64_C(%" PRId64 "), g_mult, g_shift, b_add, %d, %d, %d, %d};\n",
+          p->n, p->nsets, n->op == ARES_OP_QLAYERNORM, p->x_zp, p->e2, p->eps_fx, p->t_shift, p->zp, p->qmin, p->qmax);
   emit_rows_call(c, n, "ares_norm_rows");
   return 0;
 }

@@ -222,17 +222,19 @@ typedef struct {
 /* qlayernorm / qrmsnorm over `outer` rows of n contiguous int8 elements (SEMANTICS.md,
  * "qlayernorm"): per row the exact sums, V = ((N*S2 - S1^2) << e2) + eps_fx, its integer
  * inverse square root, then per position i
- *   y = clamp(zp + RHE(u_i * M_i + b_add[i], t_shift), qmin, qmax),
- *   M_i = g_mult[i] * R shifted right by g_shift[i] + bitlen(isqrt(V)). */
+ *   y = clamp(zp + RHE(u_i * M_i + b_add[k], t_shift), qmin, qmax),
+ *   M_i = g_mult[k] * R shifted right by g_shift[k] + bitlen(isqrt(V)),
+ * k = (row % nsets) * n + i: rows cycle through nsets parameter sets (GroupNorm and
+ * InstanceNorm: one per group or channel; LayerNorm: 1). */
 typedef struct {
   int64_t outer;
-  int32_t n;
+  int32_t n, nsets;
   int32_t x_zp;
   int e2;            /* fractional bits of V (even) */
   int64_t eps_fx;    /* eps * N^2 / s_x^2 * 2^e2, rounded */
-  int32_t *g_mult;   /* [n]: gamma_i / s_y = g_mult * 2^-gs */
-  int8_t *g_shift;   /* [n]: gs + 29 - t_shift - e2/2 */
-  int64_t *b_add;    /* [n]: beta_i / s_y * 2^t_shift, rounded */
+  int32_t *g_mult;   /* [nsets * n]: gamma_k / s_y = g_mult * 2^-gs */
+  int8_t *g_shift;   /* [nsets * n]: gs + 29 - t_shift - e2/2 */
+  int64_t *b_add;    /* [nsets * n]: beta_k / s_y * 2^t_shift, rounded */
   int t_shift;
   int32_t zp, qmin, qmax;
 } ares_norm_params;

@@ -20,13 +20,17 @@ static int bitlen_u64(uint64_t v) {
 }
 
 int ares_norm_params_make(ares_graph *g, const ares_node *at, ares_norm_params *p, int center, int64_t outer, int64_t n,
-                          const ares_quant *xq, double eps, const double *gamma, const double *beta, const ares_quant *yq) {
+                          int64_t nsets, const ares_quant *xq, double eps, const double *gamma, const double *beta,
+                          const ares_quant *yq) {
   if (n < 1 || n > (1 << 20)) return ares_fail(at, "unsupported: rows of %lld elements (1 .. 2^20)", (long long)n);
+  if (nsets < 1 || nsets * n > (1 << 24) || outer % nsets)
+    return ares_fail(at, "unsupported: %lld parameter sets for %lld rows", (long long)nsets, (long long)outer);
   if (xq->nscale != 1 || yq->nscale != 1) return ares_fail(at, "unsupported: input or output not quantized per tensor");
   if (!(eps >= 0) || !isfinite(eps)) return ares_fail(at, "epsilon %g is not a finite non-negative number", eps);
   double sx = xq->scale[0], sy = yq->scale[0];
   p->outer = outer;
   p->n = (int32_t)n;
+  p->nsets = (int32_t)nsets;
   p->x_zp = xq->zp[0];
   p->zp = yq->zp[0];
   p->qmin = yq->qmin;
@@ -55,7 +59,8 @@ int ares_norm_params_make(ares_graph *g, const ares_node *at, ares_norm_params *
    * most |gamma / s_y| * sqrt(N) * 2^t (a normalized value cannot exceed sqrt(N)), doubled
    * for the roundings, plus N * 2^9 for M's own rounding */
   double gmax = 0, bmax = 0;
-  for (int64_t i = 0; i < n; i++) {
+  int64_t np = nsets * n;
+  for (int64_t i = 0; i < np; i++) {
     double gi = fabs(gamma[i] / sy), bi = beta ? fabs(beta[i] / sy) : 0;
     if (!isfinite(gi) || !isfinite(bi)) return ares_fail(at, "gamma or beta at position %lld is not finite", (long long)i);
     gmax = gi > gmax ? gi : gmax;
@@ -69,10 +74,10 @@ int ares_norm_params_make(ares_graph *g, const ares_node *at, ares_norm_params *
     }
   if (p->t_shift < 1)
     return ares_fail(at, "unsupported: gamma / s_y = %g or beta / s_y = %g is too large for the 64-bit arithmetic", gmax, bmax);
-  p->g_mult = ares_alloc(g, sizeof(int32_t) * (size_t)n);
-  p->g_shift = ares_alloc(g, sizeof(int8_t) * (size_t)n);
-  p->b_add = ares_alloc(g, sizeof(int64_t) * (size_t)n);
-  for (int64_t i = 0; i < n; i++) {
+  p->g_mult = ares_alloc(g, sizeof(int32_t) * (size_t)np);
+  p->g_shift = ares_alloc(g, sizeof(int8_t) * (size_t)np);
+  p->b_add = ares_alloc(g, sizeof(int64_t) * (size_t)np);
+  for (int64_t i = 0; i < np; i++) {
     int8_t gs;
     if (ares_quant_multiplier(gamma[i] / sy, &p->g_mult[i], &gs) < 0)
       return ares_fail(at, "unsupported: gamma / s_y = %g at position %lld is too large", gamma[i] / sy, (long long)i);

@@ -8,11 +8,13 @@
 #include "ir.h"
 
 /* LayerNorm (center = 1) or RMSNorm (center = 0) of `outer` rows of n int8 elements
- * quantized per tensor like xq, with epsilon eps, per-position real gamma[i] and beta[i]
- * (beta may be NULL: 0), into an int8 output quantized per tensor like yq. Arrays are
- * allocated in g. Returns 0, or -1 after ares_fail(at, ...). */
+ * quantized per tensor like xq, with epsilon eps, real gamma[k] and beta[k] per parameter
+ * set and position, k = (row % nsets) * n + i (beta may be NULL: 0), into an int8 output
+ * quantized per tensor like yq. Arrays are allocated in g. Returns 0, or -1 after
+ * ares_fail(at, ...). */
 int ares_norm_params_make(ares_graph *g, const ares_node *at, ares_norm_params *p, int center, int64_t outer, int64_t n,
-                          const ares_quant *xq, double eps, const double *gamma, const double *beta, const ares_quant *yq);
+                          int64_t nsets, const ares_quant *xq, double eps, const double *gamma, const double *beta,
+                          const ares_quant *yq);
 
 /* Softmax of `outer` x `inner` rows of n elements (stride inner) whose real value is
  * s_in * q (int8 input: q - zp, which cancels; int32 input when in_i32), into an int8

@@ -147,6 +147,7 @@ static int infer_node(ares_graph *g, ares_node *n) {
   case ARES_OP_BATCHNORM:
   case ARES_OP_SQRT:
   case ARES_OP_RECIPROCAL:
+  case ARES_OP_INSTANCENORM:
   case ARES_OP_SOFTMAX:
     dt = x->dtype == ARES_DT_I8 && n->op == ARES_OP_CLIP ? ARES_DT_I8 : ARES_DT_F32;
     break;

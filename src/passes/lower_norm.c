@@ -7,6 +7,8 @@
  *   ReduceMean -> Sub -> Pow 2 -> ReduceMean -> Add eps -> Sqrt -> Div  [-> Mul gamma] [-> Add beta]
  *   Pow 2 -> ReduceMean -> Add eps -> Sqrt -> (Div x | Div 1 / Reciprocal, Mul x) [-> Mul gamma]
  *   [Mul / Div by a positive scalar ->] Softmax
+ *   InstanceNormalization [-> Reshape] [-> Mul gamma] [-> Add beta]   (GroupNorm: after a
+ *     Reshape to [N, groups, -1], which sink-dequant has made an integer reshape)
  * with the reductions over trailing axes. A decomposed chain that does not match exactly
  * is left alone (finalize names its first float op); LayerNormalization and Softmax, which
  * only this pass lowers, are reported with the reason. */
@@ -103,8 +105,9 @@ static int squares(ares_graph *g, ares_node *n, int tid) {
   return n->op == ARES_OP_MUL && n->nin == 2 && n->in[0] == tid && n->in[1] == tid;
 }
 
-/* Per position of a row (the trailing dims of x from `first` on) the real value of a
- * constant broadcast against x; its dims before `first` must be 1. */
+/* The real value of a constant broadcast against x at each of the n positions of the
+ * trailing dims of x from `first` on (their product is n); its dims before `first` must
+ * be 1. */
 static int row_const(ares_graph *g, ares_node *at, int tid, const ares_tensor *x, int first, int64_t n, double *out) {
   ares_tensor *c = g->tensors[tid];
   int off = x->rank - c->rank;
@@ -164,31 +167,58 @@ static const char *module_name(ares_graph *g, const ares_node *n) {
   return m;
 }
 
+/* The row structure of a norm: `outer` rows of n elements, cycling through nsets parameter
+ * sets whose own scale and shift (NULL: 1 and 0) are set_gamma / set_beta; gamma_id and
+ * beta_id (or -1) are constants broadcast against `shape`, whose trailing dims from
+ * `first` on hold one period of nsets * n elements. */
+typedef struct {
+  int64_t outer, n, nsets;
+  const double *set_gamma, *set_beta;
+  const ares_tensor *shape;
+  int first;
+} norm_rows;
+
 /* Builds the integer norm node once a chain has matched. */
-static int make_norm(ares_graph *g, ares_node *at, const char *name, int center, ares_tensor *x, int first, double eps,
-                     int gamma_id, int beta_id, ares_node *q, chain *c) {
-  int64_t n = 1, outer = 1;
-  for (int d = 0; d < x->rank; d++) {
-    if (d < first) outer *= x->dims[d];
-    else n *= x->dims[d];
-  }
+static int make_norm(ares_graph *g, ares_node *at, const char *name, int center, ares_tensor *x, const norm_rows *nr,
+                     double eps, int gamma_id, int beta_id, ares_node *q, chain *c) {
+  int64_t n = nr->n, np = nr->n * nr->nsets;
   if (n > (1 << 20)) return ares_fail(at, "unsupported: normalizing %lld elements at once (at most 2^20)", (long long)n);
+  if (np > (1 << 24)) return ares_fail(at, "unsupported: %lld normalization parameters", (long long)np);
   ares_tensor *y = g->tensors[q->out[0]];
-  double *gm = malloc(sizeof(double) * (size_t)n), *bt = malloc(sizeof(double) * (size_t)n);
-  if (!gm || !bt) exit(2);
+  double *gm = malloc(sizeof(double) * (size_t)np), *bt = malloc(sizeof(double) * (size_t)np);
+  double *gc = malloc(sizeof(double) * (size_t)np), *bc = malloc(sizeof(double) * (size_t)np);
+  if (!gm || !bt || !gc || !bc) exit(2);
   int rc = 0;
-  for (int64_t i = 0; i < n; i++) gm[i] = 1.0, bt[i] = 0.0;
-  if (gamma_id >= 0) rc = row_const(g, at, gamma_id, x, first, n, gm);
-  if (rc == 0 && beta_id >= 0) rc = row_const(g, at, beta_id, x, first, n, bt);
+  for (int64_t i = 0; i < np; i++) gc[i] = 1.0, bc[i] = 0.0;
+  if (gamma_id >= 0) rc = row_const(g, at, gamma_id, nr->shape, nr->first, np, gc);
+  if (rc == 0 && beta_id >= 0) rc = row_const(g, at, beta_id, nr->shape, nr->first, np, bc);
+  /* gamma_c * (gamma_set * x^ + beta_set) + beta_c */
+  for (int64_t k = 0; k < np; k++) {
+    int64_t set = k / n;
+    gm[k] = gc[k] * (nr->set_gamma ? nr->set_gamma[set] : 1.0);
+    bt[k] = gc[k] * (nr->set_beta ? nr->set_beta[set] : 0.0) + bc[k];
+  }
   ares_node *in = ares_node_new(g, center ? ARES_OP_QLAYERNORM : ARES_OP_QRMSNORM, name, 1, 1);
   in->in[0] = x->id;
   in->out[0] = y->id;
-  if (rc == 0) rc = ares_norm_params_make(g, at, &in->p.norm, center, outer, n, &x->q, eps, gm, bt, &y->q);
+  if (rc == 0) rc = ares_norm_params_make(g, at, &in->p.norm, center, nr->outer, n, nr->nsets, &x->q, eps, gm, bt, &y->q);
   free(gm);
   free(bt);
+  free(gc);
+  free(bc);
   if (rc < 0) return -1;
   for (int i = 0; i < c->nkill; i++) c->kill[i]->dead = 1;
   return 1;
+}
+
+/* LayerNorm / RMSNorm rows: the trailing dims of x from `first` on, one parameter set. */
+static norm_rows trailing_rows(const ares_tensor *x, int first) {
+  norm_rows nr = {1, 1, 1, NULL, NULL, x, first};
+  for (int d = 0; d < x->rank; d++) {
+    if (d < first) nr.outer *= x->dims[d];
+    else nr.n *= x->dims[d];
+  }
+  return nr;
 }
 
 /* Sqrt(tid) applied to num as a divisor: Div(num, sqrt), or Div(1, sqrt) / Reciprocal(sqrt)
@@ -255,7 +285,8 @@ static int match_layernorm(ares_graph *g, ares_node *m1) {
   int gamma, beta;
   ares_node *q = affine_tail(g, norm, 1, &gamma, &beta, &c);
   if (!q) return 0;
-  return make_norm(g, m1, module_name(g, m1), 1, x, first, eps, gamma, beta, q, &c);
+  norm_rows nr = trailing_rows(x, first);
+  return make_norm(g, m1, module_name(g, m1), 1, x, &nr, eps, gamma, beta, q, &c);
 }
 
 /* Pow(X, 2) -> ReduceMean -> ... -> X * rsqrt: a decomposed RMSNorm at sq. */
@@ -274,7 +305,8 @@ static int match_rmsnorm(ares_graph *g, ares_node *sq) {
   int gamma, beta;
   ares_node *q = affine_tail(g, norm, 0, &gamma, &beta, &c);
   if (!q) return 0;
-  return make_norm(g, sq, module_name(g, sq), 0, x, first, eps, gamma, -1, q, &c);
+  norm_rows nr = trailing_rows(x, first);
+  return make_norm(g, sq, module_name(g, sq), 0, x, &nr, eps, gamma, -1, q, &c);
 }
 
 static int lower_layernormalization(ares_graph *g, ares_node *n) {
@@ -297,8 +329,9 @@ static int lower_layernormalization(ares_graph *g, ares_node *n) {
   ares_node *q = sole(g, n->out[0], ARES_OP_QUANTIZELINEAR);
   if (!q) return ares_fail(n, "unsupported: the result is not quantized (add a quantizer, e.g. QuantIdentity, after it)");
   take(&c, q);
-  return make_norm(g, n, n->name, 1, x, (int)axis, ares_attr_float(n, "epsilon", 1e-5f), n->in[1],
-                   n->nin > 2 ? n->in[2] : -1, q, &c);
+  norm_rows nr = trailing_rows(x, (int)axis);
+  return make_norm(g, n, n->name, 1, x, &nr, ares_attr_float(n, "epsilon", 1e-5f), n->in[1], n->nin > 2 ? n->in[2] : -1, q,
+                   &c);
 }
 
 static int lower_softmax(ares_graph *g, ares_node *n) {
@@ -346,6 +379,51 @@ static int lower_softmax(ares_graph *g, ares_node *n) {
   return 1;
 }
 
+/* InstanceNormalization over [N, C, ...]: N*C rows of the spatial elements, one parameter
+ * set per channel (its Scale and B). GroupNorm exports as a Reshape to [N, groups, -1]
+ * before it (an integer reshape by now) and a Reshape back, then the affine Mul / Add on
+ * the original shape. */
+static int lower_instancenorm(ares_graph *g, ares_node *n) {
+  ares_tensor *x = n->nin > 0 && n->in[0] >= 0 ? dq_int(g, n->in[0], 0) : NULL;
+  if (!x)
+    return ares_fail(n, "unsupported: the input is not a per-tensor int8 quantized tensor (put a quantizer before the norm)");
+  if (x->rank < 3) return ares_fail(n, "input of rank %d (at least 3 expected)", x->rank);
+  int64_t sets = x->dims[1];
+  if (sets < 1 || sets > (1 << 24)) return ares_fail(n, "unsupported: %lld channels", (long long)sets);
+  double *sg = ares_alloc(g, sizeof(double) * (size_t)sets), *sb = ares_alloc(g, sizeof(double) * (size_t)sets);
+  for (int k = 1; k <= 2; k++) {
+    if (n->nin <= k || n->in[k] < 0 || !ares_tensor_is_const(g, n->in[k]) || ares_tensor_numel(g->tensors[n->in[k]]) != sets)
+      return ares_fail(n, "unsupported: %s is not a constant of %lld values", k == 1 ? "scale" : "B", (long long)sets);
+    ares_tensor *t = g->tensors[n->in[k]];
+    for (int64_t i = 0; i < sets; i++) {
+      int qi = t->q.nscale > 1 ? (int)i : 0;
+      double v = t->q.nscale ? (double)(ares_tensor_get_i(t, i) - t->q.zp[qi]) * t->q.scale[qi] : ares_tensor_get_f(t, i);
+      (k == 1 ? sg : sb)[i] = v;
+    }
+  }
+  chain c = {{0}, 0};
+  take(&c, n);
+  int cur = n->out[0];
+  ares_node *r = sole(g, cur, ARES_OP_RESHAPE);
+  if (r && r->in[0] == cur) {
+    take(&c, r);
+    cur = r->out[0];
+  }
+  int gamma, beta;
+  ares_node *q = affine_tail(g, cur, 1, &gamma, &beta, &c);
+  if (!q) return ares_fail(n, "unsupported: the result is not quantized (add a quantizer after the norm)");
+  norm_rows nr = {x->dims[0] * sets, 1, sets, sg, sb, g->tensors[cur], -1};
+  for (int d = 2; d < x->rank; d++) nr.n *= x->dims[d];
+  /* the period of the parameters, nsets * n, in the trailing dims of the affine's input */
+  int64_t prod = 1;
+  for (int d = nr.shape->rank - 1; d >= 0 && prod < sets * nr.n; d--) {
+    prod *= nr.shape->dims[d];
+    if (prod == sets * nr.n) nr.first = d;
+  }
+  if (nr.first < 0) return ares_fail(n, "unsupported: the reshape after the norm does not keep whole samples");
+  return make_norm(g, n, module_name(g, n), 1, x, &nr, ares_attr_float(n, "epsilon", 1e-5f), gamma, beta, q, &c);
+}
+
 int ares_pass_lower_norm(ares_graph *g) {
   int rc = 0;
   int count = g->nnodes; /* nodes created here are integer ops: not revisited */
@@ -359,6 +437,7 @@ int ares_pass_lower_norm(ares_graph *g) {
     case ARES_OP_MUL: r = match_rmsnorm(g, n); break;
     case ARES_OP_LAYERNORM: r = lower_layernormalization(g, n); break;
     case ARES_OP_SOFTMAX: r = lower_softmax(g, n); break;
+    case ARES_OP_INSTANCENORM: r = lower_instancenorm(g, n); break;
     default: break;
     }
     if (r < 0) {

@@ -60,12 +60,14 @@ static int norm(const ares_graph *g, const ares_node *n, void **values, int cent
   if (ares_ref_check_zp(n, p->x_zp, "input zero point") || ares_ref_check_shift(n, p->t_shift, "t_shift") ||
       ares_ref_check_range8(n, p->qmin, p->qmax))
     return -1;
-  if (p->e2 < 0 || p->e2 > 60 || p->e2 % 2 || p->eps_fx < 0 || !p->g_mult || !p->g_shift || !p->b_add)
+  if (p->e2 < 0 || p->e2 > 60 || p->e2 % 2 || p->eps_fx < 0 || !p->g_mult || !p->g_shift || !p->b_add || p->nsets < 1 ||
+      p->outer % p->nsets)
     return ares_fail(n, "invalid normalization parameters");
   int64_t N = p->n;
   for (int64_t r = 0; r < p->outer; r++) {
     const int8_t *xr = x + r * N;
     int8_t *yr = y + r * N;
+    int64_t set = r % p->nsets * N; /* this row's parameters */
     int64_t s1 = 0, s2 = 0;
     for (int64_t i = 0; i < N; i++) {
       int64_t d = (int64_t)xr[i] - p->x_zp;
@@ -84,10 +86,10 @@ static int norm(const ares_graph *g, const ares_node *n, void **values, int cent
       rinv = (((int64_t)1 << (b + 30)) + s) / (2 * s);
     }
     for (int64_t i = 0; i < N; i++) {
-      int64_t acc = p->b_add[i];
+      int64_t acc = p->b_add[set + i];
       if (q > 0) {
-        int k = p->g_shift[i] + b;
-        int64_t prod = (int64_t)p->g_mult[i] * rinv;
+        int k = p->g_shift[set + i] + b;
+        int64_t prod = (int64_t)p->g_mult[set + i] * rinv;
         if (k < 0 && mag(prod) > (TWO62 >> -k)) return ares_fail(n, "row %lld: multiplier overflows", (long long)r);
         int64_t m = shr(prod, k);
         int64_t u = N * ((int64_t)xr[i] - p->x_zp) - s1;

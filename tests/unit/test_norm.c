@@ -92,7 +92,7 @@ static void rnd_row(int8_t *x, int64_t n, int32_t qmin, int32_t qmax) {
 
 /* The kernel-side structs from the IR parameters (what the emitter writes). */
 static ares_norm kernel_norm(const ares_norm_params *p, int center) {
-  return (ares_norm){p->n, center, p->x_zp, p->e2, p->eps_fx, p->g_mult, p->g_shift, p->b_add, p->t_shift, p->zp, p->qmin, p->qmax};
+  return (ares_norm){p->n, p->nsets, center, p->x_zp, p->e2, p->eps_fx, p->g_mult, p->g_shift, p->b_add, p->t_shift, p->zp, p->qmin, p->qmax};
 }
 static ares_softmax kernel_softmax(const ares_softmax_params *p) {
   return (ares_softmax){p->n, p->inner, p->in_i32, p->tab, p->hi, p->lo, p->c_mult, p->dmax, p->c_shift, p->y_mult, p->y_shift,
@@ -128,6 +128,9 @@ static void norm_case(int center, stats *st) {
   static const int64_t lens[] = {1, 2, 3, 5, 16, 32, 33, 100, 384, 768, 1024, 4096};
   int64_t n = lens[rnd(0, (int64_t)(sizeof lens / sizeof *lens) - 1)], outer = rnd(1, 6);
   if (n >= 1024) outer = rnd(1, 2);
+  /* GroupNorm / InstanceNorm: rows cycle through nsets parameter sets */
+  int64_t nsets = rnd(0, 2) ? 1 : rnd(1, 4);
+  if (nsets > 1) outer = nsets * rnd(1, 3);
   ares_graph *g = ares_graph_new();
   ares_tensor *tx = tensor(g, "x", ARES_DT_I8, 1, outer, n), *ty = tensor(g, "y", ARES_DT_I8, 1, outer, n);
   int32_t qmin, qmax, yqmin, yqmax;
@@ -138,8 +141,9 @@ static void norm_case(int center, stats *st) {
   ares_quant_set(g, tx, 1, 0, &sx, &zp, qmin, qmax);
   static const double epss[] = {0, 1e-12, 1e-6, 1e-5, 1e-3, 0.1};
   double eps = epss[rnd(0, 5)];
-  double *gm = malloc(sizeof(double) * (size_t)n), *bt = malloc(sizeof(double) * (size_t)n), gmax = 0, bmax = 0;
-  for (int64_t i = 0; i < n; i++) {
+  double *gm = malloc(sizeof(double) * (size_t)(n * nsets)), *bt = malloc(sizeof(double) * (size_t)(n * nsets)), gmax = 0,
+         bmax = 0;
+  for (int64_t i = 0; i < n * nsets; i++) {
     gm[i] = rnd(0, 19) == 0 ? 0.0 : (float)rndu(-2, 2); /* float32 values, as the model holds them */
     bt[i] = (float)rndu(-1, 1);
     gmax = fmax(gmax, fabs(gm[i]));
@@ -154,7 +158,7 @@ static void norm_case(int center, stats *st) {
   nd->out[0] = ty->id;
   ares_graph_add_input(g, tx->id);
   ares_graph_add_output(g, ty->id);
-  CHECK_EQ(ares_norm_params_make(g, nd, &nd->p.norm, center, outer, n, &tx->q, eps, gm, bt, &ty->q), 0);
+  CHECK_EQ(ares_norm_params_make(g, nd, &nd->p.norm, center, outer, n, nsets, &tx->q, eps, gm, bt, &ty->q), 0);
   int8_t *x = malloc((size_t)(outer * n));
   for (int64_t r = 0; r < outer; r++) rnd_row(x + r * n, n, qmin, qmax);
   void **values = calloc((size_t)g->ntensors, sizeof(void *));
@@ -162,8 +166,8 @@ static void norm_case(int center, stats *st) {
   CHECK_EQ(ares_ref_run(g, values), 0);
   const int8_t *y = values[ty->id];
   char what[160];
-  snprintf(what, sizeof what, "%s n=%lld outer=%lld sx=%g sy=%g eps=%g x %d..%d zp %d", center ? "layernorm" : "rmsnorm",
-           (long long)n, (long long)outer, sx, sy, eps, qmin, qmax, zp);
+  snprintf(what, sizeof what, "%s n=%lld outer=%lld sets=%lld sx=%g sy=%g eps=%g x %d..%d zp %d",
+           center ? "layernorm" : "rmsnorm", (long long)n, (long long)outer, (long long)nsets, sx, sy, eps, qmin, qmax, zp);
   const ares_norm_params *p = &nd->p.norm;
   int h = p->e2 / 2;
   for (int64_t r = 0; r < outer && y; r++) {
@@ -176,11 +180,12 @@ static void norm_case(int center, stats *st) {
     }
     long double mean = center ? s1 / n : 0, var = s2 / n - mean * mean; /* in input units */
     long double q = n * s2 - (center ? s1 * s1 : 0);
+    const double *gr = gm + r % nsets * n, *br = bt + r % nsets * n;
     for (int64_t i = 0; i < n; i++) {
       long double xh = q == 0 ? 0 : ((long double)xr[i] - zp - mean) * sx / sqrtl(var * sx * sx + eps);
-      long double v = (gm[i] * xh + bt[i]) / sy + yzp;
+      long double v = (gr[i] * xh + br[i]) / sy + yzp;
       /* the bound of SEMANTICS.md: |G x^| (2^-h / sqrt(N-1) + 2^-29) + (N range + 1) 2^-(t+1) */
-      double g_term = fabs((double)(gm[i] * xh / sy));
+      double g_term = fabs((double)(gr[i] * xh / sy));
       double eps_b = q == 0 ? 1e-9
                             : g_term * (ldexp(1.0, -h) / sqrt((double)(n > 1 ? n - 1 : 1)) * 1.01 + ldexp(1.0, -29)) +
                                   ((double)n * 256 + 1) * ldexp(1.0, -(p->t_shift + 1));
@@ -190,7 +195,7 @@ static void norm_case(int center, stats *st) {
   /* kernel and tiled executor */
   ares_norm kp = kernel_norm(p, center);
   int8_t *yk = malloc((size_t)(outer * n));
-  ares_norm_s8(x, yk, (int32_t)outer, &kp);
+  ares_norm_s8(x, yk, 0, (int32_t)outer, &kp);
   CHECK_MEM(yk, y, outer * n, what);
   check_tiled(x, y, (ares_rows_shape){outer, (int32_t)n, 1, 1, 1, 1}, ares_norm_rows, &kp, what);
   free(yk);
@@ -315,7 +320,7 @@ static void test_hand(void) {
   ares_graph_add_input(g, tx->id);
   ares_graph_add_output(g, ty->id);
   double gm[4] = {1, 1, 1, 1}, bt[4] = {0, 0, 0, 0};
-  CHECK_EQ(ares_norm_params_make(g, nd, &nd->p.norm, 1, 1, 4, &tx->q, 0.0, gm, bt, &ty->q), 0);
+  CHECK_EQ(ares_norm_params_make(g, nd, &nd->p.norm, 1, 1, 4, 1, &tx->q, 0.0, gm, bt, &ty->q), 0);
   int8_t x[4] = {0, 1, 2, 3};
   void *values[8] = {0};
   values[tx->id] = x;

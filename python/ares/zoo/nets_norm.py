@@ -102,6 +102,32 @@ class SoftmaxBasic(nn.Module):
         return self.out(torch.softmax(self.q2(self.fc2(a)) / 2.0, dim=1))
 
 
+# ----------------------------------------------------------------------------------------------
+# groupnorm_basic: GroupNorm (exported as Reshape -> InstanceNormalization -> Reshape -> Mul ->
+# Add) and InstanceNorm2d with affine parameters (InstanceNormalization with scale and B)
+
+
+class GroupNormBasic(nn.Module):
+
+    def __init__(self):
+        super().__init__()
+        self.inp = qnn.QuantIdentity()
+        self.conv1 = qnn.QuantConv2d(3, 8, 3, padding=1)
+        self.q1 = qnn.QuantIdentity()
+        self.gn = nn.GroupNorm(2, 8)
+        self.q2 = qnn.QuantIdentity()
+        self.conv2 = qnn.QuantConv2d(8, 8, 3, padding=1)
+        self.q3 = qnn.QuantIdentity()
+        self.inorm = nn.InstanceNorm2d(8, affine=True)
+        self.out = qnn.QuantIdentity()
+        _randomize_affine(self.gn.weight, self.gn.bias)
+        _randomize_affine(self.inorm.weight, self.inorm.bias)
+
+    def forward(self, x):
+        x = self.q2(self.gn(self.q1(self.conv1(self.inp(x)))))
+        return self.out(self.inorm(self.q3(self.conv2(x))))
+
+
 NETWORKS = {
     "layernorm_basic":
         Spec(
@@ -122,6 +148,11 @@ NETWORKS = {
             lambda: RMSNormNet(True), (1, 8, 32), False,
             "torch.nn.RMSNorm (dynamo exporter, opset 18: Pow/ReduceMean/Add/Sqrt/Reciprocal/Mul/Mul)",
             backend="dynamo"),
+    "groupnorm_basic":
+        Spec(
+            GroupNormBasic, (1, 3, 8, 8), False,
+            "QuantConv2d -> GroupNorm(2, 8) (Reshape/InstanceNormalization/Reshape/Mul/Add) -> "
+            "QuantConv2d -> InstanceNorm2d(8, affine), random gamma/beta"),
     "softmax_basic":
         Spec(
             SoftmaxBasic, (1, 4, 8, 16), False,
