@@ -365,6 +365,16 @@ static void dump_params(const ares_node *n, FILE *f) {
     break;
   case ARES_OP_QCONCAT: fprintf(f, " axis=%d", n->p.concat.axis); break;
   case ARES_OP_QPAD: fprintf(f, " value=%d", n->p.pad.value); break;
+  case ARES_OP_QLAYERNORM:
+  case ARES_OP_QRMSNORM:
+    fprintf(f, " rows=%lld n=%d sets=%d x_zp=%d e2=%d t=%d zp=%d clamp=%d..%d", (long long)n->p.norm.outer, n->p.norm.n,
+            n->p.norm.nsets, n->p.norm.x_zp, n->p.norm.e2, n->p.norm.t_shift, n->p.norm.zp, n->p.norm.qmin, n->p.norm.qmax);
+    break;
+  case ARES_OP_QSOFTMAX:
+    fprintf(f, " rows=%lldx%d n=%d in=%s out_shift=%d zp=%d clamp=%d..%d", (long long)n->p.softmax.outer, n->p.softmax.inner,
+            n->p.softmax.n, n->p.softmax.in_i32 ? "i32" : "i8", n->p.softmax.out_shift, n->p.softmax.zp, n->p.softmax.qmin,
+            n->p.softmax.qmax);
+    break;
   case ARES_OP_QMATMUL:
     fprintf(f, " a_zp=%d b_zp=%d", n->p.matmul.a_zp, n->p.matmul.b_zp);
     if (n->p.matmul.rq.mult || n->p.matmul.rq.out_float) dump_rq(&n->p.matmul.rq, f);

@@ -128,6 +128,32 @@ class GroupNormBasic(nn.Module):
         return self.out(self.inorm(self.q3(self.conv2(x))))
 
 
+# ----------------------------------------------------------------------------------------------
+# softmax_scores: attention scores q.k^T are not requantized before the softmax, so it reads
+# qmatmul's int32 accumulator (the int32 qsoftmax path), then attn.v
+
+
+class SoftmaxScores(nn.Module):
+
+    def __init__(self):
+        super().__init__()
+        self.inp = qnn.QuantIdentity()
+        self.fq = qnn.QuantLinear(16, 16, bias=True)
+        self.fk = qnn.QuantLinear(16, 16, bias=True)
+        self.fv = qnn.QuantLinear(16, 16, bias=True)
+        self.qq = qnn.QuantIdentity()
+        self.qk = qnn.QuantIdentity()
+        self.qv = qnn.QuantIdentity()
+        self.qa = qnn.QuantIdentity(bit_width=8, signed=False)
+        self.out = qnn.QuantIdentity()
+
+    def forward(self, x):
+        x = self.inp(x)
+        q, k, v = self.qq(self.fq(x)), self.qk(self.fk(x)), self.qv(self.fv(x))
+        a = self.qa(torch.softmax(torch.matmul(q, k.transpose(-1, -2)) * 0.25, dim=-1))
+        return self.out(torch.matmul(a, v))
+
+
 NETWORKS = {
     "layernorm_basic":
         Spec(
@@ -148,6 +174,11 @@ NETWORKS = {
             lambda: RMSNormNet(True), (1, 8, 32), False,
             "torch.nn.RMSNorm (dynamo exporter, opset 18: Pow/ReduceMean/Add/Sqrt/Reciprocal/Mul/Mul)",
             backend="dynamo"),
+    "softmax_scores":
+        Spec(
+            SoftmaxScores, (1, 8, 16), False,
+            "softmax(q.k^T * 0.25) on the unquantized int32 scores of qmatmul into uint8, then "
+            "attn.v"),
     "groupnorm_basic":
         Spec(
             GroupNormBasic, (1, 3, 8, 8), False,
