@@ -166,6 +166,10 @@ typedef struct {
 void ares_scan_s8(const int8_t *x, const int8_t *dt, const int8_t *b, const int8_t *c, int8_t *y, int32_t *h,
                   const int32_t *a, const int64_t *m_d, const int32_t *tab, int32_t steps, int32_t ch, int32_t stride,
                   int32_t n, const ares_scan *p);
+/* Table lookup (qlut): y[i] = table[x[i] + 128]; the table is an elementwise function
+ * evaluated by the compiler for all 256 int8 inputs (int8 or float32 results). */
+void ares_lut_s8(const int8_t *x, int8_t *y, int64_t n, const int8_t *table);
+void ares_lut_s8_f32(const int8_t *x, float *y, int64_t n, const float *table);
 
 /* One m x n block of a product of two int8 matrices, a [m][k] (row stride lda) and
  * b [k][n] (row stride ldb):

@@ -40,3 +40,7 @@ size_t ares_rows_tile_l1_bytes(const ares_rows_shape *s, int32_t tile) {
   size_t elems = (size_t)s->n * (size_t)s->inner * (size_t)tile;
   return 2 * (ALIGN8(elems * (size_t)s->in_esz) + ALIGN8(elems * (size_t)s->out_esz));
 }
+
+size_t ares_lut_tile_l1_bytes(int64_t chunk, size_t out_esz) {
+  return ALIGN8(256 * out_esz) + 2 * (ALIGN8((size_t)chunk) + ALIGN8((size_t)chunk * out_esz));
+}

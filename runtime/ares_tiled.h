@@ -43,5 +43,12 @@ size_t ares_scan_tile_l1_bytes(int32_t n, int32_t tl, int32_t tc);
 void ares_scan_tiled(const int8_t *x, const int8_t *dt, const int8_t *b, const int8_t *c, int8_t *y, const int32_t *a,
                      const int64_t *md, const int32_t *tab, int32_t batch, int32_t len, int32_t d, int32_t n,
                      const ares_scan *p, const ares_tile2 *t);
+/* ---- ares_tiled_lut.c: table lookups, products, means ---- */
+/* L1 bytes of a table lookup over chunks of `chunk` elements: the table (256 entries of
+ * out_esz bytes), two input and two output buffers. */
+size_t ares_lut_tile_l1_bytes(int64_t chunk, size_t out_esz);
+/* y = table[x + 128] (ftable != NULL: float32 output) over chunks of `chunk` elements; the
+ * table is copied into L1 first. */
+void ares_lut_tiled(const int8_t *x, void *y, int64_t n, const int8_t *table, const float *ftable, int64_t chunk);
 
 #endif

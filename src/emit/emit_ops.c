@@ -287,6 +287,22 @@ static int emit_qsoftmax(ares_emit_ctx *c, const ares_node *n) {
   return 0;
 }
 
+static int emit_qlut(ares_emit_ctx *c, const ares_node *n) {
+  const ares_lut_params *p = &n->p.lut;
+  if (p->table) {
+    emit_i8_array(c->f, "table", p->table, 256);
+  } else {
+    fprintf(c->f, "  static const float ftable[256] = {");
+    for (int i = 0; i < 256; i++) fprintf(c->f, "%s%a", i ? (i % 8 ? ", " : ",\n    ") : "", (double)p->ftable[i]);
+    fprintf(c->f, "};\n");
+  }
+  int64_t numel = ares_tensor_numel(c->g->tensors[n->out[0]]);
+  fprintf(c->f, "  ares_lut_tiled(%s, %s, %" PRId64 ", %s, %s, %" PRId64 "); /* %lld tiles, %lld B of L1 */\n",
+          ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]), numel, p->table ? "table" : "0", p->table ? "0" : "ftable",
+          n->tile_chunk, (long long)n->ntiles, (long long)n->l1_bytes);
+  return 0;
+}
+
 typedef int (*emit_fn)(ares_emit_ctx *c, const ares_node *n);
 
 static const emit_fn emitters[ARES_OP_COUNT] = {
@@ -301,6 +317,7 @@ static const emit_fn emitters[ARES_OP_COUNT] = {
     [ARES_OP_QSCAN] = emit_qscan,
     [ARES_OP_QCAST] = emit_qcast,
     [ARES_OP_QLAYERNORM] = emit_qnorm,    [ARES_OP_QRMSNORM] = emit_qnorm,        [ARES_OP_QSOFTMAX] = emit_qsoftmax,
+    [ARES_OP_QLUT] = emit_qlut,
 };
 
 int ares_emit_node(ares_emit_ctx *c, const ares_node *n) {

@@ -447,7 +447,7 @@ static const char *kernels_check_mk =
     "RV_CC ?= riscv64-unknown-elf-gcc\n"
     "kernels-check:\n"
     "	@mkdir -p build-check\n"
-    "	for f in network.c weights.c input_data.c $(wildcard runtime/ares_tiled*.c) runtime/ares_tile_plan.c runtime/kernels/*.c; do \\\n"
+    "	for f in network.c weights.c input_data.c runtime/ares_tiled*.c runtime/ares_tile_plan.c runtime/kernels/*.c; do \\\n"
     "	  $(RV_CC) -std=c11 -ffp-contract=off -march=rv32imc -mabi=ilp32 --specs=picolibc.specs -O2 -Wall -Werror -DARES_SIMD_XPULP_INSN -I. -Iruntime -c $$f -o build-check/$$(basename $$f .c).o || exit 1; \\\n"
     "	done\n"
     "	@echo \"kernels-check: all sources compile for rv32imc, Xpulp dot products included\"\n"
@@ -528,7 +528,7 @@ static const char *runtime_files[] = {
     "hal/rv32_start.S", "hal/ares_hal_pmsis.c", "hal/ares_hal_pulp.c", "kernels/ares_quant.c", "kernels/ares_conv2d.c", "kernels/ares_linear.c",
     "kernels/ares_eltwise.c", "kernels/ares_concat.c", "kernels/ares_pool.c", "kernels/ares_pad.c", "kernels/ares_transpose.c", "kernels/ares_slice.c", "kernels/ares_matmul.c",
     "ares_tiled_matmul.h", "ares_tiled_matmul.c",
-    "kernels/ares_rq_internal.h", "kernels/ares_rope.c", "ares_tiled_rope.c", "ares_tiled_scan.c", "kernels/ares_scan.c", "kernels/ares_cast.c", "ares_tiled_rows.h", "ares_tiled_rows.c", "kernels/ares_norm.c", "kernels/ares_softmax.c",
+    "kernels/ares_rq_internal.h", "kernels/ares_rope.c", "ares_tiled_rope.c", "ares_tiled_scan.c", "kernels/ares_scan.c", "kernels/ares_cast.c", "ares_tiled_rows.h", "ares_tiled_rows.c", "kernels/ares_norm.c", "kernels/ares_softmax.c", "ares_tiled_lut.c", "kernels/ares_lut.c",
 };
 
 static int copy_runtime(const char *dir) {

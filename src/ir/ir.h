@@ -254,6 +254,12 @@ typedef struct {
   int y_shift, out_shift;
   int32_t zp, qmin, qmax;
 } ares_softmax_params;
+/* qlut: y = table[x + 128] (int8), or ftable[x + 128] (float32) when the island's result
+ * is a float graph output (lower_lut.c, docs/SEMANTICS.md). */
+typedef struct {
+  int8_t *table;  /* [256] or NULL */
+  float *ftable;  /* [256] or NULL */
+} ares_lut_params;
 
 typedef struct ares_node {
   int id;
@@ -283,6 +289,7 @@ typedef struct ares_node {
     ares_scan_params scan;
     ares_norm_params norm;
     ares_softmax_params softmax;
+    ares_lut_params lut;
   } p;
   int64_t macs;
   /* lower-int's range proof: the largest |int32 accumulator| any input can produce (bias

@@ -104,25 +104,6 @@ static int infer_node(ares_graph *g, ares_node *n) {
     dims[rank - 1] = w->dims[1];
     break;
   }
-  case ARES_OP_SUB:
-  case ARES_OP_DIV:
-  case ARES_OP_POW:
-  case ARES_OP_ADD:
-  case ARES_OP_MUL: {
-    if (need_inputs(n, 2) < 0) return -1;
-    ares_tensor *b = in_t(g, n, 1);
-    if (b->rank > rank) {
-      rank = b->rank;
-      memcpy(dims, b->dims, sizeof dims);
-    }
-    /* numpy broadcasting, right-aligned */
-    for (int i = 0; i < x->rank || i < b->rank; i++) {
-      int64_t dx = i < x->rank ? x->dims[x->rank - 1 - i] : 1, db = i < b->rank ? b->dims[b->rank - 1 - i] : 1;
-      if (dx != db && dx != 1 && db != 1) return ares_fail(n, "shapes do not broadcast");
-      dims[rank - 1 - i] = dx > db ? dx : db;
-    }
-    break;
-  }
   case ARES_OP_SHAPE: {
     /* static shapes: the result is a constant, folded here so the shape arithmetic after
      * it (Slice, Concat, a Reshape's target) folds too */
@@ -141,12 +122,52 @@ static int infer_node(ares_graph *g, ares_node *n) {
     n->dead = 1;
     return 0;
   }
+  case ARES_OP_ADD:
+  case ARES_OP_MUL:
+  case ARES_OP_SUB:
+  case ARES_OP_DIV:
+  case ARES_OP_POW:
+  case ARES_OP_MIN:
+  case ARES_OP_MAX: {
+    int nb = n->op == ARES_OP_MIN || n->op == ARES_OP_MAX ? n->nin : 2; /* Min/Max: variadic */
+    if (need_inputs(n, nb) < 0) return -1;
+    for (int k = 1; k < nb; k++) {
+      ares_tensor *b = in_t(g, n, k);
+      if (!b->has_shape) return ares_fail(n, "input '%s' has no known shape", b->name);
+      int64_t prev[ARES_MAX_DIMS];
+      int prank = rank;
+      memcpy(prev, dims, sizeof prev);
+      if (b->rank > rank) rank = b->rank;
+      /* numpy broadcasting, right-aligned */
+      for (int i = 0; i < rank; i++) {
+        int64_t dx = i < prank ? prev[prank - 1 - i] : 1, db = i < b->rank ? b->dims[b->rank - 1 - i] : 1;
+        if (dx != db && dx != 1 && db != 1) return ares_fail(n, "shapes do not broadcast");
+        dims[rank - 1 - i] = dx > db ? dx : db;
+      }
+    }
+    break;
+  }
+  /* elementwise float functions: the shape of the input */
+  case ARES_OP_SQRT:
+  case ARES_OP_EXP:
+  case ARES_OP_LOG:
+  case ARES_OP_ERF:
+  case ARES_OP_TANH:
+  case ARES_OP_SIGMOID:
+  case ARES_OP_GELU:
+  case ARES_OP_SOFTPLUS:
+  case ARES_OP_SOFTSIGN:
+  case ARES_OP_HARDSIGMOID:
+  case ARES_OP_HARDSWISH:
   case ARES_OP_NEG:
+  case ARES_OP_ABS:
+  case ARES_OP_RECIPROCAL:
+  case ARES_OP_LEAKYRELU:
+  case ARES_OP_ELU:
+    break;
   case ARES_OP_RELU:
   case ARES_OP_CLIP:
   case ARES_OP_BATCHNORM:
-  case ARES_OP_SQRT:
-  case ARES_OP_RECIPROCAL:
   case ARES_OP_INSTANCENORM:
   case ARES_OP_SOFTMAX:
     dt = x->dtype == ARES_DT_I8 && n->op == ARES_OP_CLIP ? ARES_DT_I8 : ARES_DT_F32;

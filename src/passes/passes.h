@@ -23,6 +23,7 @@ int ares_pass_sink_dequant(ares_graph *g);
 int ares_pass_lower_matmul(ares_graph *g);
 int ares_pass_lower_rope(ares_graph *g);
 int ares_pass_lower_norm(ares_graph *g);
+int ares_pass_lower_lut(ares_graph *g);
 int ares_pass_lower_int(ares_graph *g);
 int ares_pass_fuse_clamp(ares_graph *g);
 int ares_pass_finalize(ares_graph *g);

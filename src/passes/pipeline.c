@@ -16,6 +16,7 @@ static const ares_pass pipeline[] = {
     {"lower-matmul", ares_pass_lower_matmul, "MatMul of two quantized activations -> qmatmul (int8 out, or int32 for a float reader)"},
     {"lower-rope", ares_pass_lower_rope, "x*cos + rotate(x)*sin between quantizers (RoPE, half-split or interleaved) -> qrope"},
     {"lower-norm", ares_pass_lower_norm, "LayerNorm / RMSNorm / Softmax between a dequantize and a quantize -> integer row ops"},
+    {"lower-lut", ares_pass_lower_lut, "elementwise float islands on one quantized tensor (GELU, SiLU, sigmoid, tanh ...) -> 256-entry tables"},
     {"lower-int", ares_pass_lower_int, "float compute between quantization points -> integer ops with requantization"},
     {"fuse-clamp", ares_pass_fuse_clamp, "fold clamps (Relu) into the producing integer op"},
     {"finalize", ares_pass_finalize, "drop dead nodes, check that only integer ops remain, schedule"},

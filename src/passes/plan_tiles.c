@@ -177,6 +177,22 @@ static int plan_rows(ares_graph *g, ares_node *n, choice *best) {
     consider(best, (int)t, 1, l1, dma, (s.outer + t - 1) / t, elems * 4, utilization(rows, rows, g->ncores));
   }
   return best->found ? 0 : no_fit(n, smallest, g->l1_budget);
+  return 0;
+}
+
+/* Table lookup: the table in L1, then the largest chunk whose two input and two output
+ * buffers fit beside it. */
+static int plan_lut(ares_graph *g, ares_node *n, choice *best) {
+  size_t esz = n->p.lut.ftable ? 4 : 1;
+  int64_t total = ares_tensor_numel(g->tensors[n->out[0]]);
+  int64_t room = g->l1_budget - (int64_t)ares_lut_tile_l1_bytes(0, esz);
+  int64_t chunk = room > 0 ? room / (2 * (1 + (int64_t)esz)) / 8 * 8 : 0;
+  if (chunk > total) chunk = total;
+  if (chunk < 1) return no_fit(n, (int64_t)ares_lut_tile_l1_bytes(8, esz), g->l1_budget);
+  *best = (choice){1, 0, 0, (int64_t)ares_lut_tile_l1_bytes(chunk, esz), total * (1 + (int64_t)esz),
+                   (total + chunk - 1) / chunk, 0};
+  n->tile_chunk = chunk;
+  return 0;
 }
 
 int ares_pass_plan_tiles(ares_graph *g) {
@@ -190,7 +206,7 @@ int ares_pass_plan_tiles(ares_graph *g) {
       /* nothing to compute: a plan with no tiles */
       n->tiled = 1;
       n->tile_h = n->tile_c = 1;
-      n->tile_chunk = n->op == ARES_OP_QADD || n->op == ARES_OP_QREQUANT ? 1 : 0;
+      n->tile_chunk = n->op == ARES_OP_QADD || n->op == ARES_OP_QREQUANT || n->op == ARES_OP_QLUT ? 1 : 0;
       continue;
     }
     switch (n->op) {
@@ -206,6 +222,7 @@ int ares_pass_plan_tiles(ares_graph *g) {
     case ARES_OP_QLAYERNORM:
     case ARES_OP_QRMSNORM:
     case ARES_OP_QSOFTMAX: rc = plan_rows(g, n, &best); break;
+    case ARES_OP_QLUT: rc = plan_lut(g, n, &best); break;
     default: continue;
     }
     if (rc < 0) return -1;

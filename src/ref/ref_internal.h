@@ -45,6 +45,8 @@ int ares_ref_qcast(const ares_graph *g, const ares_node *n, void **values);
 int ares_ref_qlayernorm(const ares_graph *g, const ares_node *n, void **values);
 int ares_ref_qrmsnorm(const ares_graph *g, const ares_node *n, void **values);
 int ares_ref_qsoftmax(const ares_graph *g, const ares_node *n, void **values);
+/* ref_lut.c */
+int ares_ref_qlut(const ares_graph *g, const ares_node *n, void **values);
 
 /* --- helpers (ref.c) ------------------------------------------------------------------ */
 

@@ -512,3 +512,5 @@ NETWORKS.update(nets_ssm.NETWORKS)
 from . import nets_norm  # noqa: E402  (at the end: nets_norm imports Spec from here)
 
 NETWORKS.update(nets_norm.NETWORKS)
+from . import nets_eltwise  # noqa: E402  (networks of elementwise ops; imports Spec from here)
+NETWORKS.update(nets_eltwise.NETWORKS)
