@@ -154,7 +154,9 @@ void ares_rope_s8(const int8_t *x, int8_t *y, int64_t row0, int64_t rows, const 
  * token and channel d, with dx = x - zp_x, dd = max(dt - zp_d, 0), for each state s:
  *     E  = 2^(-dd * a[d][s] / 2^24) in Q30 (tables), h = clamp(RHE(h * E, 30) + term, +-hmax)
  *     term = dd * (b[s] - zp_b) * dx * 2^f   (f < 0: RHE(.., -f))
- * then y = clamp(zp + RHE(sum_s (c[s] - zp_c) * h[s] * m_y + dx * m_d[d], shift), qmin, qmax). */
+ * then pre = sum_s (c[s] - zp_c) * h[s] * m_y + dx * m_d[d] and y = clamp(zp + RHE(pre, shift),
+ * qmin, qmax); gated (z and its SiLU table gt non-NULL, z rows like x's):
+ * y = clamp(zp + RHE(RHE(pre, gate_pre) * gt[z + 128], gate_shift), qmin, qmax). */
 typedef struct {
   int32_t direction;
   int32_t zp_x, zp_d, zp_b, zp_c;
@@ -162,10 +164,11 @@ typedef struct {
   int64_t m_y;
   int32_t shift;
   int32_t zp, qmin, qmax;
+  int32_t gate_pre, gate_shift;
 } ares_scan;
-void ares_scan_s8(const int8_t *x, const int8_t *dt, const int8_t *b, const int8_t *c, int8_t *y, int32_t *h,
-                  const int32_t *a, const int64_t *m_d, const int32_t *tab, int32_t steps, int32_t ch, int32_t stride,
-                  int32_t n, const ares_scan *p);
+void ares_scan_s8(const int8_t *x, const int8_t *dt, const int8_t *b, const int8_t *c, const int8_t *z, int8_t *y,
+                  int32_t *h, const int32_t *a, const int64_t *m_d, const int32_t *tab, const int32_t *gt, int32_t steps,
+                  int32_t ch, int32_t stride, int32_t n, const ares_scan *p);
 /* Table lookup (qlut): y[i] = table[x[i] + 128]; the table is an elementwise function
  * evaluated by the compiler for all 256 int8 inputs (int8 or float32 results). */
 void ares_lut_s8(const int8_t *x, int8_t *y, int64_t n, const int8_t *table);

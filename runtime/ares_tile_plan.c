@@ -30,10 +30,11 @@ size_t ares_rope_tile_l1_bytes(int64_t npos, int32_t d, int64_t tile_rows) {
   return 2 * ALIGN8((size_t)npos * (size_t)d * sizeof(int32_t)) + 4 * ALIGN8((size_t)tile_rows * (size_t)d);
 }
 
-size_t ares_scan_tile_l1_bytes(int32_t n, int32_t tl, int32_t tc) {
+size_t ares_scan_tile_l1_bytes(int32_t n, int32_t tl, int32_t tc, int gated) {
   size_t state, md, io, bc;
   scan_sizes(n, tl, tc, &state, &md, &io, &bc);
-  return 2048 + 3 * state + 2 * md + 2 * (3 * io + 2 * bc); /* tables, h + 2 a, 2 m_d, 2 x (x dt y B C) */
+  /* tables, h + 2 a, 2 m_d, 2 x (x dt y B C), gated: SiLU table + 2 z */
+  return 2048 + 3 * state + 2 * md + 2 * (3 * io + 2 * bc) + (gated ? 1024 + 2 * io : 0);
 }
 
 size_t ares_rows_tile_l1_bytes(const ares_rows_shape *s, int32_t tile) {

@@ -38,11 +38,12 @@ void ares_eltwise_tiled(const int8_t *a, const int8_t *b, int8_t *y, int64_t n, 
 size_t ares_rope_tile_l1_bytes(int64_t npos, int32_t d, int64_t tile_rows);
 void ares_rope_tiled(const int8_t *x, int8_t *y, int64_t rows, const ares_rope *p, int64_t tile_rows);
 /* Selective scan (ares_tiled_scan.c): tiles of t->tc channels x t->th tokens; x, dt, y
- * [batch][len][d], b, c [batch][len][n]; a, md, tab as for ares_scan_s8. */
-size_t ares_scan_tile_l1_bytes(int32_t n, int32_t tl, int32_t tc);
-void ares_scan_tiled(const int8_t *x, const int8_t *dt, const int8_t *b, const int8_t *c, int8_t *y, const int32_t *a,
-                     const int64_t *md, const int32_t *tab, int32_t batch, int32_t len, int32_t d, int32_t n,
-                     const ares_scan *p, const ares_tile2 *t);
+ * [batch][len][d], b, c [batch][len][n]; a, md, tab as for ares_scan_s8; z (like x) and gt
+ * NULL unless gated. */
+size_t ares_scan_tile_l1_bytes(int32_t n, int32_t tl, int32_t tc, int gated);
+void ares_scan_tiled(const int8_t *x, const int8_t *dt, const int8_t *b, const int8_t *c, const int8_t *z, int8_t *y,
+                     const int32_t *a, const int64_t *md, const int32_t *tab, const int32_t *gt, int32_t batch, int32_t len,
+                     int32_t d, int32_t n, const ares_scan *p, const ares_tile2 *t);
 /* ---- ares_tiled_lut.c: table lookups, products, means ---- */
 /* L1 bytes of a table lookup over chunks of `chunk` elements: the table (256 entries of
  * out_esz bytes), two input and two output buffers. */

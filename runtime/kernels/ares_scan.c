@@ -13,9 +13,9 @@ static inline int64_t scan_decay(int64_t v, const int32_t *tab) {
   return k ? ares_rhe(e, k) : e;
 }
 
-void ares_scan_s8(const int8_t *x, const int8_t *dt, const int8_t *b, const int8_t *c, int8_t *y, int32_t *h,
-                  const int32_t *a, const int64_t *m_d, const int32_t *tab, int32_t steps, int32_t ch, int32_t stride,
-                  int32_t n, const ares_scan *p) {
+void ares_scan_s8(const int8_t *x, const int8_t *dt, const int8_t *b, const int8_t *c, const int8_t *z, int8_t *y,
+                  int32_t *h, const int32_t *a, const int64_t *m_d, const int32_t *tab, const int32_t *gt, int32_t steps,
+                  int32_t ch, int32_t stride, int32_t n, const ares_scan *p) {
   const int64_t hmax = p->hmax, scale = p->f >= 0 ? (int64_t)1 << p->f : 0;
   const int down = p->f < 0 ? -p->f : 0;
   for (int32_t i = 0; i < steps; i++) {
@@ -39,7 +39,11 @@ void ares_scan_s8(const int8_t *x, const int8_t *dt, const int8_t *b, const int8
         hd[s] = (int32_t)(v > hmax ? hmax : v < -hmax ? -hmax : v);
         acc += (int64_t)(cr[s] - p->zp_c) * hd[s];
       }
-      yr[d] = ares_rq_s8(acc * p->m_y + (int64_t)dx * m_d[d], p->shift, p->zp, p->qmin, p->qmax);
+      int64_t pre = acc * p->m_y + (int64_t)dx * m_d[d];
+      if (gt) /* y * SiLU(z), rounded twice (docs/SEMANTICS.md) */
+        yr[d] = ares_rq_s8(ares_rhe(pre, p->gate_pre) * gt[z[(int64_t)t * stride + d] + 128], p->gate_shift, p->zp, p->qmin, p->qmax);
+      else
+        yr[d] = ares_rq_s8(pre, p->shift, p->zp, p->qmin, p->qmax);
     }
   }
 }

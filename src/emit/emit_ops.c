@@ -226,12 +226,14 @@ static int emit_qrope(ares_emit_ctx *c, const ares_node *n) {
 static int emit_qscan(ares_emit_ctx *c, const ares_node *n) {
   const ares_scan_params *p = &n->p.scan;
   const ares_tensor *x = c->g->tensors[n->in[0]], *b = c->g->tensors[n->in[2]];
-  fprintf(c->f, "  static const ares_scan p = {%d, %d, %d, %d, %d, %d, %d, INT64_C(%" PRId64 "), %d, %d, %d, %d};\n", p->direction,
-          p->zp_x, p->zp_d, p->zp_b, p->zp_c, p->f, p->hmax, p->m_y, p->shift, p->zp, p->qmin, p->qmax);
+  fprintf(c->f, "  static const ares_scan p = {%d, %d, %d, %d, %d, %d, %d, INT64_C(%" PRId64 "), %d, %d, %d, %d, %d, %d};\n",
+          p->direction, p->zp_x, p->zp_d, p->zp_b, p->zp_c, p->f, p->hmax, p->m_y, p->shift, p->zp, p->qmin, p->qmax, p->gate_pre,
+          p->gate_shift);
   emit_tile(c, n);
-  fprintf(c->f, "  ares_scan_tiled(%s, %s, %s, %s, %s, %s, %s, %s, %" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 ", &p, &t);\n",
-          ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->in[1]), ares_emit_ref(c, n->in[2]), ares_emit_ref(c, n->in[3]),
-          ares_emit_ref(c, n->out[0]), ares_emit_ref(c, n->in[4]), ares_emit_ref(c, n->in[5]), ares_emit_ref(c, n->in[6]),
+  fprintf(c->f, "  ares_scan_tiled(%s, %s, %s, %s, %s, ", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->in[1]),
+          ares_emit_ref(c, n->in[2]), ares_emit_ref(c, n->in[3]), p->gate ? ares_emit_ref(c, n->in[7]) : "0");
+  fprintf(c->f, "%s, %s, %s, %s, %s, %" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64 ", &p, &t);\n", ares_emit_ref(c, n->out[0]),
+          ares_emit_ref(c, n->in[4]), ares_emit_ref(c, n->in[5]), ares_emit_ref(c, n->in[6]), p->gate ? ares_emit_ref(c, n->in[8]) : "0",
           x->dims[0], x->dims[1], x->dims[2], b->dims[2]);
   return 0;
 }

@@ -209,7 +209,7 @@ typedef struct {
 } ares_rope_params;
 /* Selective scan (docs/SEMANTICS.md, qscan). Inputs: x, delta, B, C (int8), then the
  * constants a [D][N] (int32 decay exponents), m_d [D] (int64 skip multipliers) and the
- * exp2 tables [512] (int32, Q30). */
+ * exp2 tables [512] (int32, Q30); gated scans add z (int8) and the SiLU table [256] (int32). */
 typedef struct {
   int direction;    /* 0: t = 0 .. L-1, 1: t = L-1 .. 0 */
   int32_t zp_x, zp_d, zp_b, zp_c;
@@ -218,6 +218,9 @@ typedef struct {
   int64_t m_y;      /* output multiplier of sum_n (C - zp_c) * h */
   int shift;
   int32_t zp, qmin, qmax;
+  /* gated (inputs 7, 8: z and the SiLU table G [256]): the output is rounded to gate_pre
+   * bits first, multiplied by G[z + 128] and rounded by gate_shift */
+  int gate, gate_pre, gate_shift;
 } ares_scan_params;
 /* qlayernorm / qrmsnorm over `outer` rows of n contiguous int8 elements (SEMANTICS.md,
  * "qlayernorm"): per row the exact sums, V = ((N*S2 - S1^2) << e2) + eps_fx, its integer

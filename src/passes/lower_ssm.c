@@ -126,10 +126,36 @@ int ares_lower_scan(ares_graph *g, ares_node *n) {
     if (acc_bound * fabs(ares_round_half_even(ldexp(r_y, shift))) + (double)xmax * mdmax < ldexp(1.0, 61)) break;
   }
   if (shift < 1) return ares_fail(n, "unsupported: the output rescale factor is too large (output scale %g)", s_y);
+  int64_t m_y = (int64_t)ares_round_half_even(ldexp(r_y, shift));
 
-  ares_node *q = ares_node_new(g, ARES_OP_QSCAN, n->name, 7, 1);
-  int ins[7] = {x->id, dt->id, bm->id, cm->id, a->id, md->id, exp2_tables(g)->id};
-  memcpy(q->in, ins, sizeof ins);
+  /* gate y * SiLU(z): the pre-gate value keeps 16 bits below the output LSB, the SiLU
+   * table the most bits that keep the product inside 62 bits */
+  ares_tensor *z = n->nin > 6 && n->in[6] >= 0 ? scan_input(g, n, 6, "z") : NULL, *gt = NULL;
+  int gate_pre = 0, gate_shift = 0;
+  if (n->nin > 6 && n->in[6] >= 0 && !z) return -1;
+  if (z) {
+    if (memcmp(z->dims, x->dims, 3 * sizeof(int64_t))) return ares_fail(n, "shapes: z must be shaped like x");
+    int u = shift > 16 ? 16 : shift - 1;
+    gate_pre = shift - u;
+    double s_z = z->q.scale[0], gmax = 0, umax = (acc_bound * fabs((double)m_y) + (double)xmax * mdmax) / ldexp(1.0, gate_pre) + 1;
+    gt = const_tensor(g, "ares_scan_silu", ARES_DT_I32, 1, 256, 0);
+    for (int v = -128; v < 128; v++) {
+      double r = (v - z->q.zp[0]) * s_z, sl = r / (1.0 + exp(-r));
+      if (v >= z->q.qmin && v <= z->q.qmax && fabs(sl) > gmax) gmax = fabs(sl);
+    }
+    int gf = 30;
+    while (gf > 0 && umax * gmax * ldexp(1.0, gf) >= ldexp(1.0, 61)) gf--;
+    for (int v = -128; v < 128; v++) {
+      double r = (v - z->q.zp[0]) * s_z, sl = r / (1.0 + exp(-r));
+      ((int32_t *)gt->data)[v + 128] = v >= z->q.qmin && v <= z->q.qmax ? (int32_t)ares_round_half_even(ldexp(sl, gf)) : 0;
+    }
+    gate_shift = u + gf;
+    if (gate_shift < 1) return ares_fail(n, "unsupported: no precision left for the gate (output scale %g)", s_y);
+  }
+
+  ares_node *q = ares_node_new(g, ARES_OP_QSCAN, n->name, z ? 9 : 7, 1);
+  int ins[9] = {x->id, dt->id, bm->id, cm->id, a->id, md->id, exp2_tables(g)->id, z ? z->id : -1, gt ? gt->id : -1};
+  memcpy(q->in, ins, sizeof(int) * (size_t)q->nin);
   q->out[0] = y->id;
   ares_scan_params *p = &q->p.scan;
   p->direction = (int)direction;
@@ -139,7 +165,10 @@ int ares_lower_scan(ares_graph *g, ares_node *n) {
   p->zp_c = cm->q.zp[0];
   p->f = f;
   p->hmax = (int32_t)hmax;
-  p->m_y = (int64_t)ares_round_half_even(ldexp(r_y, shift));
+  p->m_y = m_y;
+  p->gate = z != NULL;
+  p->gate_pre = gate_pre;
+  p->gate_shift = gate_shift;
   p->shift = shift;
   p->zp = y->q.zp[0];
   p->qmin = y->q.qmin;

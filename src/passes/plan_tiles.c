@@ -152,11 +152,12 @@ static int plan_scan(ares_graph *g, ares_node *n, choice *best) {
   for (int32_t tc = 1; tc <= d; tc++) {
     int32_t nct = (d + tc - 1) / tc;
     for (int32_t tl = 1; tl <= len; tl++) {
-      int64_t l1 = (int64_t)ares_scan_tile_l1_bytes(ns, tl, tc);
+      int64_t l1 = (int64_t)ares_scan_tile_l1_bytes(ns, tl, tc, n->p.scan.gate);
       if (smallest < 0 || l1 < smallest) smallest = l1;
       if (l1 > g->l1_budget) break;
       int32_t nlt = (len + tl - 1) / tl;
-      int64_t dma = 3 * (int64_t)batch * len * d + (int64_t)nct * batch * len * ns * 2 + (int64_t)d * ns * 4 + (int64_t)d * 8 + 2048;
+      int64_t dma = (3 + n->p.scan.gate) * (int64_t)batch * len * d + (int64_t)nct * batch * len * ns * 2 + (int64_t)d * ns * 4 +
+                    (int64_t)d * 8 + 2048 + n->p.scan.gate * 1024;
       consider(best, tl, tc, l1, dma, (int64_t)nct * batch * nlt, n->macs, utilization(tc, tc, g->ncores));
     }
   }

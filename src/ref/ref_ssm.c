@@ -3,6 +3,7 @@
  * time, in the order the formula reads. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ref_internal.h"
 
@@ -34,6 +35,16 @@ int ares_ref_qscan(const ares_graph *g, const ares_node *n, void **values) {
   const int32_t *tab = md ? ares_ref_in(g, n, values, 6, ARES_DT_I32, &tt) : NULL;
   int8_t *y = tab ? ares_ref_out(g, n, values, 0, ARES_DT_I8, &ty) : NULL;
   if (!y) return -1;
+  const ares_tensor *tz = NULL, *tg = NULL;
+  const int8_t *z = NULL;
+  const int32_t *gate = NULL;
+  if (p->gate) {
+    if (ares_ref_arity(n, 9, 1)) return -1;
+    if (!(z = ares_ref_in(g, n, values, 7, ARES_DT_I8, &tz)) || !(gate = ares_ref_in(g, n, values, 8, ARES_DT_I32, &tg))) return -1;
+    if (tz->rank != 3 || memcmp(tz->dims, tx->dims, 3 * sizeof(int64_t)) || ares_tensor_numel(tg) != 256)
+      return ares_fail(n, "gate: z must be shaped like x, the SiLU table have 256 entries");
+    if (ares_ref_check_shift(n, p->gate_pre, "gate_pre") || ares_ref_check_shift(n, p->gate_shift, "gate_shift")) return -1;
+  }
 
   if (tx->rank != 3 || tb->rank != 3 || td->rank != 3 || tc->rank != 3 || ty->rank != 3)
     return ares_fail(n, "x, delta, B, C and y must be rank 3");
@@ -82,7 +93,16 @@ int ares_ref_qscan(const ares_graph *g, const ares_node *n, void **values) {
           h[d * ns + s] = ares_ref_clamp(hv, -(int64_t)p->hmax, p->hmax);
           acc += ((int64_t)ct[s] - p->zp_c) * h[d * ns + s];
         }
-        int64_t v = (int64_t)p->zp + ares_ref_rhe(acc * p->m_y + dx * md[d], p->shift);
+        int64_t pre = acc * p->m_y + dx * md[d], v;
+        if (p->gate) {
+          /* y * SiLU(z): the value rounded to gate_pre, times the table entry, rounded once more;
+           * |u * G| < 2^62 by the compiler's choice of the table's precision, checked here */
+          int64_t u = ares_ref_rhe(pre, p->gate_pre), gv = gate[z[(bi * len + t) * nd + d] + 128];
+          if (u != 0 && llabs(gv) > (INT64_MAX / 2) / llabs(u)) return free(h), ares_fail(n, "gate product overflows 62 bits");
+          v = (int64_t)p->zp + ares_ref_rhe(u * gv, p->gate_shift);
+        } else {
+          v = (int64_t)p->zp + ares_ref_rhe(pre, p->shift);
+        }
         y[(bi * len + t) * nd + d] = (int8_t)ares_ref_clamp(v, p->qmin, p->qmax);
       }
     }

@@ -18,6 +18,8 @@ typedef struct {
   const int8_t *x, *dt, *b, *c;
   const int32_t *a, *tab;
   const int64_t *md;
+  const int8_t *z;     /* gated scans only */
+  const int32_t *gt;
 } scan_case;
 
 static ares_tensor *tensor(ares_graph *g, ares_dtype dt, int rank, int64_t d0, int64_t d1, int64_t d2) {
@@ -57,8 +59,12 @@ static int ref_scan(const scan_case *sc, const ares_scan_params *p, int8_t *y) {
                          constant(g, ARES_DT_I32, 2, sc->d, sc->n, sc->a), constant(g, ARES_DT_I64, 1, sc->d, 0, sc->md),
                          constant(g, ARES_DT_I32, 1, 512, 0, sc->tab)};
   ares_tensor *ty = tensor(g, ARES_DT_I8, 3, sc->nb, sc->len, sc->d);
-  ares_node *n = ares_node_new(g, ARES_OP_QSCAN, "scan", 7, 1);
+  ares_node *n = ares_node_new(g, ARES_OP_QSCAN, "scan", p->gate ? 9 : 7, 1);
   for (int i = 0; i < 7; i++) n->in[i] = ins[i]->id;
+  if (p->gate) {
+    n->in[7] = act(g, values, sc, sc->d, sc->z, 0)->id;
+    n->in[8] = constant(g, ARES_DT_I32, 1, 256, 0, sc->gt)->id;
+  }
   n->out[0] = ty->id;
   n->p.scan = *p;
   ares_graph_add_output(g, ty->id);
@@ -101,7 +107,7 @@ static void test_hand(void) {
     const int8_t x[] = {2, -1, 3}, dt[] = {1, 2, 0}, b[] = {1, 1, 2}, c[] = {1, -1, 1};
     const int32_t a[] = {0};
     const int64_t md[] = {2};
-    scan_case sc = {1, 3, 1, 1, x, dt, b, c, a, hand_tab, md};
+    scan_case sc = {1, 3, 1, 1, x, dt, b, c, a, hand_tab, md, 0, 0};
     ares_scan_params p = params(0, 1000, 1, 1);
     CHECK_EQ(ref_scan(&sc, &p, y), 0);
     CHECK_EQ(y[0], 3);
@@ -116,7 +122,7 @@ static void test_hand(void) {
     const int8_t x[] = {1, 0, 0}, dt[] = {1, 1, 1}, b[] = {64, 64, 64}, c[] = {1, 1, 1};
     const int32_t a[] = {1 << 24};
     const int64_t md[] = {0};
-    scan_case sc = {1, 3, 1, 1, x, dt, b, c, a, hand_tab, md};
+    scan_case sc = {1, 3, 1, 1, x, dt, b, c, a, hand_tab, md, 0, 0};
     ares_scan_params p = params(0, 1000, 1, 1);
     CHECK_EQ(ref_scan(&sc, &p, y), 0);
     CHECK_EQ(y[0], 32);
@@ -136,7 +142,7 @@ static void test_hand(void) {
     const int8_t x[] = {3, 0}, dt[] = {1, 1}, b[] = {1, 1}, c[] = {1, 1};
     const int32_t a[] = {1 << 24};
     const int64_t md[] = {0};
-    scan_case sc = {1, 2, 1, 1, x, dt, b, c, a, hand_tab, md};
+    scan_case sc = {1, 2, 1, 1, x, dt, b, c, a, hand_tab, md, 0, 0};
     ares_scan_params p = params(0, 1000, 1, 1);
     CHECK_EQ(ref_scan(&sc, &p, y), 0);
     CHECK_EQ(y[0], 2);
@@ -151,7 +157,7 @@ static void test_hand(void) {
     const int8_t x[] = {1, 0}, dt[] = {1, 1}, b[] = {100, 100}, c[] = {1, 1};
     const int32_t a[] = {1 << 23};
     const int64_t md[] = {0};
-    scan_case sc = {1, 2, 1, 1, x, dt, b, c, a, hand_tab, md};
+    scan_case sc = {1, 2, 1, 1, x, dt, b, c, a, hand_tab, md, 0, 0};
     ares_scan_params p = params(0, 1000, 1, 1);
     CHECK_EQ(ref_scan(&sc, &p, y), 0);
     CHECK_EQ(y[0], 50);
@@ -170,7 +176,7 @@ static void test_hand(void) {
     const int8_t x[] = {7, 7, 7}, dt[] = {3, 3, 0}, b[] = {2, 2, 2}, c[] = {0, 0, 0};
     const int32_t a[] = {0};
     const int64_t md[] = {0};
-    scan_case sc = {1, 3, 1, 1, x, dt, b, c, a, hand_tab, md};
+    scan_case sc = {1, 3, 1, 1, x, dt, b, c, a, hand_tab, md, 0, 0};
     ares_scan_params p = params(-2, 1000, 1, 1);
     p.zp_d = 2;
     p.zp_b = 1;
@@ -195,7 +201,7 @@ static void test_hand(void) {
     const int8_t x[] = {2, 4, 0, 0}, dt[] = {1, 1, 1, 1}, b[] = {1, 2, 1, 2}, c[] = {1, 1, 1, 1};
     const int32_t a[] = {0, 1 << 24, INT32_MAX, 0};
     const int64_t md[] = {0, 0};
-    scan_case sc = {1, 2, 2, 2, x, dt, b, c, a, hand_tab, md};
+    scan_case sc = {1, 2, 2, 2, x, dt, b, c, a, hand_tab, md, 0, 0};
     ares_scan_params p = params(0, 1000, 1, 1);
     CHECK_EQ(ref_scan(&sc, &p, y), 0);
     CHECK_EQ(y[0], 3);
@@ -203,12 +209,33 @@ static void test_hand(void) {
     CHECK_EQ(y[2], 2);
     CHECK_EQ(y[3], 4);
   }
+  /* Gate: the first hand case's pre-gate values are 6, -2, 6 (units of 2^-shift of an output
+   * LSB: RHE(., 1) gave 3, -1, 3). gate_pre 1: u = 3, -1, 3; the table G[z + 128] for z = 1, 2, 3
+   * is 4, 3, 5 with gate_shift 2: y = RHE(12, 2) = 3, RHE(-3, 2) = -1 (-0.75), RHE(15, 2) = 4 (3.75). */
+  {
+    const int8_t x[] = {2, -1, 3}, dt[] = {1, 2, 0}, b[] = {1, 1, 2}, c[] = {1, -1, 1}, z[] = {1, 2, 3};
+    const int32_t a[] = {0};
+    const int64_t md[] = {2};
+    int32_t gt[256] = {0};
+    gt[129] = 4;
+    gt[130] = 3;
+    gt[131] = 5;
+    scan_case sc = {1, 3, 1, 1, x, dt, b, c, a, hand_tab, md, z, gt};
+    ares_scan_params p = params(0, 1000, 1, 1);
+    p.gate = 1;
+    p.gate_pre = 1;
+    p.gate_shift = 2;
+    CHECK_EQ(ref_scan(&sc, &p, y), 0);
+    CHECK_EQ(y[0], 3);
+    CHECK_EQ(y[1], -1);
+    CHECK_EQ(y[2], 4);
+  }
   /* Bad parameters are errors, not crashes. */
   {
     const int8_t x[] = {1}, dt[] = {1}, b[] = {1}, c[] = {1};
     const int32_t a[] = {-1};
     const int64_t md[] = {0};
-    scan_case sc = {1, 1, 1, 1, x, dt, b, c, a, hand_tab, md};
+    scan_case sc = {1, 1, 1, 1, x, dt, b, c, a, hand_tab, md, 0, 0};
     ares_scan_params p = params(0, 1000, 1, 1);
     CHECK(ref_scan(&sc, &p, y) < 0); /* negative decay exponent */
     const int32_t a0[] = {0};
@@ -263,11 +290,20 @@ static void test_kernel_random(void) {
     p.qmin = rrange(-128, -100);
     p.qmax = rrange(100, 127);
     for (int64_t i = 0; i < d; i++) md[i] = rrange(-(1 << 20), 1 << 20) * (int64_t)rrange(0, 64);
-    scan_case sc = {nb, len, d, n, x, dt, b, c, a, tab, md};
+    int8_t *z = malloc((size_t)(nb * len * d));
+    int32_t gt[256];
+    for (int64_t i = 0; i < nb * len * d; i++) z[i] = (int8_t)rrange(-128, 127);
+    for (int i = 0; i < 256; i++) gt[i] = rrange(-(1 << 12), 1 << 16);
+    if (it % 2) {
+      p.gate = 1;
+      p.gate_pre = rrange(1, p.shift);
+      p.gate_shift = rrange(1, 40);
+    }
+    scan_case sc = {nb, len, d, n, x, dt, b, c, a, tab, md, z, gt};
     int rc = ref_scan(&sc, &p, yr);
     CHECK_EQ(rc, 0);
     if (rc) break;
-    ares_scan kp = {p.direction, p.zp_x, p.zp_d, p.zp_b, p.zp_c, p.f, p.hmax, p.m_y, p.shift, p.zp, p.qmin, p.qmax};
+    ares_scan kp = {p.direction, p.zp_x, p.zp_d, p.zp_b, p.zp_c, p.f, p.hmax, p.m_y, p.shift, p.zp, p.qmin, p.qmax, p.gate_pre, p.gate_shift};
     for (int64_t bi = 0; bi < nb; bi++) {
       int32_t c0 = 0;
       while (c0 < d) { /* a random channel range, the whole sequence in random chunks */
@@ -278,18 +314,18 @@ static void test_kernel_random(void) {
           int32_t steps = rrange(1, (int32_t)len - done);
           int32_t t0 = p.direction ? (int32_t)len - done - steps : done; /* reverse: chunks from the end */
           int64_t row = bi * len + t0;
-          ares_scan_s8(x + row * d + c0, dt + row * d + c0, b + row * n, c + row * n, yk + row * d + c0, h, a + c0 * n,
-                       md + c0, tab, steps, cn, (int32_t)d, (int32_t)n, &kp);
+          ares_scan_s8(x + row * d + c0, dt + row * d + c0, b + row * n, c + row * n, p.gate ? z + row * d + c0 : 0,
+                       yk + row * d + c0, h, a + c0 * n, md + c0, tab, p.gate ? gt : 0, steps, cn, (int32_t)d, (int32_t)n, &kp);
           done += steps;
         }
         c0 += cn;
       }
     }
     char what[96];
-    snprintf(what, sizeof what, "case %d: %lldx%lldx%lld, %lld states, f %d", it, (long long)nb, (long long)len, (long long)d,
-             (long long)n, p.f);
+    snprintf(what, sizeof what, "case %d: %lldx%lldx%lld, %lld states, f %d, gate %d", it, (long long)nb, (long long)len,
+             (long long)d, (long long)n, p.f, p.gate);
     CHECK_MEM(yk, yr, nb * len * d, what);
-    free(x), free(dt), free(b), free(c), free(yr), free(yk), free(a), free(h), free(md);
+    free(x), free(dt), free(b), free(c), free(z), free(yr), free(yk), free(a), free(h), free(md);
   }
 }
 

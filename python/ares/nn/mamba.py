@@ -67,10 +67,11 @@ def exp2_tables() -> list:
 
 
 def scan_params(s_x: float, s_d: float, s_b: float, s_c: float, s_y: float, xmax: int, dmax: int,
-                bmax: int, cmax: int, length: int, a_log, d_skip) -> dict:
+                bmax: int, cmax: int, length: int, a_log, d_skip, gate=None) -> dict:
     """The compile-time parameters of one scan (docs/SEMANTICS.md, qscan), from float32
     scales (passed as Python floats), the inputs' ranges (largest |q - zp|; dmax: largest
-    q - zp of Δ, at least 0), the sequence length, A_log [D][N] and D [D] (float32)."""
+    q - zp of Δ, at least 0), the sequence length, A_log [D][N] and D [D] (float32); gate:
+    (s_z, lowest and highest q - zp of z) for a scan gated by SiLU(z)."""
     pmax = dmax * bmax * xmax
     f = 30
     while True:  # the finest state format whose bound L * term_max fits 31 bits
@@ -97,9 +98,26 @@ def scan_params(s_x: float, s_d: float, s_b: float, s_c: float, s_y: float, xmax
             break
     else:
         raise ValueError("ares.nn.SelectiveScan: output rescale factor too large")
-    return {"f": f, "hmax": hmax, "a": torch.tensor(a, dtype=torch.int64).reshape(d_inner, d_state),
-            "m_y": m_y, "m_d": torch.tensor(m_d, dtype=torch.int64), "shift": shift,
-            "table": torch.tensor(exp2_tables(), dtype=torch.int64)}
+    prm = {"f": f, "hmax": hmax, "a": torch.tensor(a, dtype=torch.int64).reshape(d_inner, d_state),
+           "m_y": m_y, "m_d": torch.tensor(m_d, dtype=torch.int64), "shift": shift,
+           "table": torch.tensor(exp2_tables(), dtype=torch.int64)}
+    if gate is not None:  # (s_z, lowest q - zp, highest q - zp) of z
+        s_z, zlo, zhi = gate
+        u = 16 if shift > 16 else shift - 1
+        pre = shift - u
+        umax = (float(acc_bound) * float(abs(m_y)) + float(xmax) * float(max([abs(m) for m in m_d] + [0]))) / math.ldexp(1.0, pre) + 1
+        silu = {v: (v * s_z) / (1.0 + math.exp(-(v * s_z))) for v in range(zlo, zhi + 1)}
+        gmax = max(abs(g) for g in silu.values())
+        gf = 30
+        while gf > 0 and umax * gmax * math.ldexp(1.0, gf) >= 2.0**61:
+            gf -= 1
+        if u + gf < 1:
+            raise ValueError("ares.nn.SelectiveScan: no precision left for the gate")
+        lut = torch.zeros(zhi - zlo + 1, dtype=torch.int64)
+        for v, g in silu.items():
+            lut[v - zlo] = _rhe(math.ldexp(g, gf))
+        prm.update(gate_pre=pre, gate_shift=u + gf, gate_lut=lut, gate_lo=zlo)
+    return prm
 
 
 def _rhe_t(p: torch.Tensor, s) -> torch.Tensor:
@@ -109,10 +127,11 @@ def _rhe_t(p: torch.Tensor, s) -> torch.Tensor:
     return (p + ((torch.ones_like(s) << (s - 1)) - 1) + ((p >> s) & 1)) >> s
 
 
-def scan_int(dx, dd, db, dc, prm: dict, direction: int, zp_y: int, qmin: int, qmax: int):
-    """The integer scan on int64 tensors of q - zp: dx, dd [batch, L, D], db, dc [batch, L, N];
-    dd is clamped at 0 here. Returns y (int64, the output's stored integers incl. zp_y).
-    Everything but the recurrence itself is computed for all tokens at once."""
+def scan_int(dx, dd, db, dc, prm: dict, direction: int, zp_y: int, qmin: int, qmax: int, dz=None):
+    """The integer scan on int64 tensors of q - zp: dx, dd [batch, L, D], db, dc [batch, L, N]
+    (dz [batch, L, D] for a gated scan); dd is clamped at 0 here. Returns y (int64, the
+    output's stored integers incl. zp_y). Everything but the recurrence itself is computed for
+    all tokens at once."""
     bsz, length, d_inner = dx.shape
     a, tab, f = prm["a"], prm["table"], prm["f"]
     dd = dd.clamp(min=0)[..., None]                       # [b, L, D, 1]
@@ -130,12 +149,15 @@ def scan_int(dx, dd, db, dc, prm: dict, direction: int, zp_y: int, qmin: int, qm
         hs[:, t] = h = (_rhe_t(h * e[:, t], 30) + term[:, t]).clamp(-prm["hmax"], prm["hmax"])
     acc = (dc[:, :, None, :] * hs).sum(-1)
     tot = acc * prm["m_y"] + dx * prm["m_d"]
+    if dz is not None:
+        tot = _rhe_t(tot, prm["gate_pre"]) * prm["gate_lut"][dz - prm["gate_lo"]]
+        return (zp_y + _rhe_t(tot, prm["gate_shift"])).clamp(qmin, qmax)
     return (zp_y + _rhe_t(tot, prm["shift"])).clamp(qmin, qmax)
 
 
-def scan_float(x, dt, b, c, a_log, d_skip, direction: int = 0):
+def scan_float(x, dt, b, c, a_log, d_skip, direction: int = 0, z=None):
     """The float semantics of the scan (float32 torch): what the quantized model approximates,
-    and what ONNX Runtime would compute if it knew the op."""
+    and what ONNX Runtime would compute if it knew the op. z: gate y * SiLU(z)."""
     a = -torch.exp(a_log.float())
     bsz, length, d_inner = x.shape
     da = torch.exp(dt[..., None] * a)                      # [b, L, D, N]
@@ -147,20 +169,21 @@ def scan_float(x, dt, b, c, a_log, d_skip, direction: int = 0):
     for t in steps:
         hs[t] = h = da[t] * h + dbx[t]
     y = (torch.stack(hs, 1) * c[:, :, None, :]).sum(-1)
-    return y if d_skip is None else y + d_skip * x
+    y = y if d_skip is None else y + d_skip * x
+    return y if z is None else y * F.silu(z)
 
 
 class _ScanFn(torch.autograd.Function):
     """Export hook: the float scan in PyTorch, one `ares::SelectiveScan` node in ONNX."""
 
     @staticmethod
-    def forward(ctx, x, dt, b, c, a_log, d_skip, d_state: int, direction: int):
-        return scan_float(x, dt, b, c, a_log, d_skip, direction)
+    def forward(ctx, x, dt, b, c, a_log, d_skip, d_state: int, direction: int, z=None):
+        return scan_float(x, dt, b, c, a_log, d_skip, direction, z)
 
     @staticmethod
-    def symbolic(g, x, dt, b, c, a_log, d_skip, d_state, direction):
-        return g.op("ares::SelectiveScan", x, dt, b, c, a_log, d_skip, d_state_i=d_state,
-                    direction_i=direction).setType(x.type())
+    def symbolic(g, x, dt, b, c, a_log, d_skip, d_state, direction, z=None):
+        ins = (x, dt, b, c, a_log, d_skip) + (() if z is None else (z,))
+        return g.op("ares::SelectiveScan", *ins, d_state_i=d_state, direction_i=direction).setType(x.type())
 
 
 class SelectiveScan(tnn.Module):
@@ -169,13 +192,16 @@ class SelectiveScan(tnn.Module):
     [d_inner, d_state] (A = -exp(A_log), initialised to log(1..d_state) as in Mamba) and the
     skip D [d_inner] (ones).
 
-    forward(x, delta, B, C) takes float tensors (the quantizers here quantize them) and returns
-    the quantized output as a float tensor. Training: the float scan, quantized, with the
-    integer result substituted in the forward pass (straight-through), so training sees what
-    the chip computes; eval: the integer semantics exactly; ONNX export: one SelectiveScan node.
+    forward(x, delta, B, C[, z]) takes float tensors (the quantizers here quantize them) and
+    returns the quantized output as a float tensor. `gated=True`: a fifth input z (its own
+    signed quantizer) gates the output, y * SiLU(z), inside the op as in Mamba's
+    selective_scan_fn. Training: the float scan, quantized, with the integer result
+    substituted in the forward pass (straight-through), so training sees what the chip
+    computes; eval: the integer semantics exactly; ONNX export: one SelectiveScan node.
     """
 
-    def __init__(self, d_inner: int, d_state: int = 16, direction: int = 0, bit_width: int = 8):
+    def __init__(self, d_inner: int, d_state: int = 16, direction: int = 0, bit_width: int = 8,
+                 gated: bool = False):
         super().__init__()
         if direction not in (0, 1):
             raise ValueError("ares.nn.SelectiveScan: direction must be 0 (forward) or 1 (reverse)")
@@ -189,38 +215,48 @@ class SelectiveScan(tnn.Module):
         self.b_quant = QuantIdentity(b, return_quant_tensor=True)
         self.c_quant = QuantIdentity(b, return_quant_tensor=True)
         self.out_quant = QuantIdentity(b, return_quant_tensor=True)
+        self.z_quant = QuantIdentity(b, return_quant_tensor=True) if gated else None
 
-    def _integer(self, qx, qd, qb, qc, qy):
+    def _integer(self, qx, qd, qb, qc, qy, qz=None):
         """The chip's result, dequantized (float32), for the quantized inputs; qy is any
         output of out_quant (for its scale and zero point)."""
         info = [_qinfo(q, t) for q, t in ((self.x_quant, qx), (self.delta_quant, qd),
                                           (self.b_quant, qb), (self.c_quant, qc),
                                           (self.out_quant, qy))]
         (s_x, _, xl, xh), (s_d, _, _, dh), (s_b, _, bl, bh), (s_c, _, cl, ch), (s_y, zp, yl, yh) = info
+        gate = None
+        if qz is not None:
+            s_z, _, zl, zh = _qinfo(self.z_quant, qz)
+            gate = (s_z, zl, zh)
         prm = scan_params(s_x, s_d, s_b, s_c, s_y, max(-xl, xh), max(dh, 0), max(-bl, bh),
-                          max(-cl, ch), qx.value.shape[1], self.A_log.detach(), self.D.detach())
+                          max(-cl, ch), qx.value.shape[1], self.A_log.detach(), self.D.detach(), gate)
 
         def dq(t):
             return torch.round(t.value.double() / t.scale.double()).to(torch.int64)
 
-        y = scan_int(dq(qx), dq(qd), dq(qb), dq(qc), prm, self.direction, zp, yl + zp, yh + zp)
+        y = scan_int(dq(qx), dq(qd), dq(qb), dq(qc), prm, self.direction, zp, yl + zp, yh + zp,
+                     None if qz is None else dq(qz))
         return ((y - zp).float() * qy.scale.float()).to(torch.float32)
 
-    def forward(self, x, delta, b, c):
+    def forward(self, x, delta, b, c, z=None):
+        if (z is None) != (self.z_quant is None):
+            raise ValueError("ares.nn.SelectiveScan: z is given exactly when the scan is gated")
         qx, qd = self.x_quant(_value(x)), self.delta_quant(_value(delta))
         qb, qc = self.b_quant(_value(b)), self.c_quant(_value(c))
+        qz = None if z is None else self.z_quant(_value(z))
+        zv = None if qz is None else qz.value
         if torch.onnx.is_in_onnx_export():
             y = _ScanFn.apply(qx.value, qd.value, qb.value, qc.value, self.A_log, self.D,
-                              self.d_state, self.direction)
+                              self.d_state, self.direction, zv)
             return self.out_quant(y).value
         if self.training:
             qy = self.out_quant(scan_float(qx.value, qd.value, qb.value, qc.value, self.A_log,
-                                           self.D, self.direction))
+                                           self.D, self.direction, zv))
             with torch.no_grad():
-                yi = self._integer(qx, qd, qb, qc, qy)
+                yi = self._integer(qx, qd, qb, qc, qy, qz)
             return qy.value + (yi - qy.value).detach()
         with torch.no_grad():
-            return self._integer(qx, qd, qb, qc, self.out_quant(torch.zeros(1)))
+            return self._integer(qx, qd, qb, qc, self.out_quant(torch.zeros(1)), qz)
 
 
 class CausalConv1d(tnn.Module):
@@ -262,8 +298,8 @@ class Mamba(tnn.Module):
         x    = Q(SiLU(CausalConv1d(x)))                     Pad + depthwise Conv + Q, table
         dt, B, C = split(Q(x_proj(x)))                      Linear to dt_rank + 2 * d_state
         delta = softplus(Q(dt_proj(dt)))                    Linear with bias, table
-        y    = SelectiveScan(x, delta, B, C)                one ares::SelectiveScan
-        y    = Q(y * Q(SiLU(z)))                            table, integer product
+        y    = SelectiveScan(x, delta, B, C, z)             one ares::SelectiveScan, gated
+                                                            by SiLU(z) inside (selective_scan_fn)
         out  = Q(out_proj(y))
 
     d_inner = expand * d_model, dt_rank = ceil(d_model / 16) unless given. direction=1 makes
@@ -287,9 +323,7 @@ class Mamba(tnn.Module):
         self.x_proj_quant = QuantIdentity(b)
         self.dt_proj = Linear(self.dt_rank, self.d_inner, bias=True, weight_bit_width=wb)
         self.dt_quant = QuantIdentity(b)
-        self.scan = SelectiveScan(self.d_inner, d_state, direction, b)
-        self.z_act_quant = QuantIdentity(b)
-        self.gate_quant = QuantIdentity(b)
+        self.scan = SelectiveScan(self.d_inner, d_state, direction, b, gated=True)
         self.out_proj = Linear(self.d_inner, d_model, bias=False, weight_bit_width=wb)
         self.out_quant = QuantIdentity(b)
         with torch.no_grad():
@@ -303,8 +337,7 @@ class Mamba(tnn.Module):
         dbc = _value(self.x_proj_quant(self.x_proj(x)))
         dt, b, c = torch.split(dbc, [self.dt_rank, self.d_state, self.d_state], dim=-1)
         delta = F.softplus(_value(self.dt_quant(self.dt_proj(dt))))
-        y = self.scan(x, delta, b, c)
-        y = _value(self.gate_quant(y * _value(self.z_act_quant(F.silu(z)))))
+        y = self.scan(x, delta, b, c, z)
         return self.out_quant(self.out_proj(y))
 
 
@@ -359,10 +392,11 @@ def _reference_op():
     class SelectiveScanRef(OpRun):
         op_domain = "ares"
 
-        def _run(self, x, dt, b, c, a_log, d_skip=None, d_state=None, direction=0):
-            t = lambda v: None if v is None else torch.from_numpy(np.asarray(v, dtype=np.float32))  # noqa: E731
+        def _run(self, x, dt, b, c, a_log, d_skip=None, z=None, d_state=None, direction=0):
+            def t(v):
+                return None if v is None else torch.from_numpy(np.asarray(v, dtype=np.float32))
             with torch.no_grad():
-                y = scan_float(t(x), t(dt), t(b), t(c), t(a_log), t(d_skip), int(direction))
+                y = scan_float(t(x), t(dt), t(b), t(c), t(a_log), t(d_skip), int(direction), t(z))
             return (y.numpy().astype(np.float32),)
 
     SelectiveScanRef.__name__ = "SelectiveScan"

@@ -12,9 +12,10 @@ from .nets import Spec
 
 
 class MambaSSM(nn.Module):
-    """Two selective scans (forward and reverse) on one token sequence: x quantized, delta a
-    ReLU'd projection, B and C projections, each quantized once (each scan's own quantizers
-    then rescale them); the two results summed through a shared quantizer."""
+    """Two selective scans (forward, and reverse gated by SiLU(z)) on one token sequence: x
+    quantized, delta a ReLU'd projection, B, C and z projections, each quantized once (each
+    scan's own quantizers then rescale them); the two results summed through a shared
+    quantizer."""
 
     def __init__(self, d=16, n=8):
         super().__init__()
@@ -23,14 +24,15 @@ class MambaSSM(nn.Module):
         self.b = ann.Linear(d, n)
         self.c = ann.Linear(d, n)
         self.q_dt, self.q_b, self.q_c = ann.ReLU(), ann.QuantIdentity(), ann.QuantIdentity()
+        self.z, self.q_z = ann.Linear(d, d), ann.QuantIdentity()
         self.fwd = SelectiveScan(d, n, direction=0)
-        self.rev = SelectiveScan(d, n, direction=1)
+        self.rev = SelectiveScan(d, n, direction=1, gated=True)
         self.add = ann.Add()
 
     def forward(self, x):
         x = self.inp(x)
         dt, b, c = self.q_dt(self.dt(x)), self.q_b(self.b(x)), self.q_c(self.c(x))
-        return self.add(self.fwd(x, dt, b, c), self.rev(x, dt, b, c))
+        return self.add(self.fwd(x, dt, b, c), self.rev(x, dt, b, c, self.q_z(self.z(x))))
 
 
 class MambaConv1d(nn.Module):
@@ -65,8 +67,8 @@ class FembaPatchEmbed(nn.Module):
 NETWORKS = {
     "mamba_ssm":
         Spec(MambaSSM, (1, 32, 16), False,
-             "selective scan (ares::SelectiveScan) forward and reverse on [1, 32, 16] tokens, 8 states, "
-             "ReLU'd delta projection, B/C projections, quantized sum"),
+             "selective scan (ares::SelectiveScan) forward, and reverse gated by SiLU(z), on [1, 32, 16] "
+             "tokens, 8 states, ReLU'd delta projection, B/C/z projections, quantized sum"),
     "mamba_conv1d":
         Spec(MambaConv1d, (1, 48, 24), False,
              "causal depthwise Conv1d (kernel 4) on tokens: Transpose, Pad left (forward) or right "
