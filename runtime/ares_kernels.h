@@ -54,6 +54,11 @@ void ares_quantize_f32_s8(const float *x, int8_t *y, int64_t n, float scale, int
                           int32_t qmin, int32_t qmax);
 /* y = (float)(x - zp) * scale */
 void ares_dequantize_s8_f32(const int8_t *x, float *y, int64_t n, float scale, int32_t zp);
+/* The same per axis (graph edges): element i uses scale[c], zp[c], c = (i / inner) % nch. */
+void ares_quantize_f32_s8_axis(const float *x, int8_t *y, int64_t n, int64_t inner, int32_t nch, const float *scale,
+                               const int32_t *zp, int32_t qmin, int32_t qmax);
+void ares_dequantize_s8_f32_axis(const int8_t *x, float *y, int64_t n, int64_t inner, int32_t nch, const float *scale,
+                                 const int32_t *zp);
 
 typedef struct {
   int32_t n, cin, h, w;          /* input NCHW */

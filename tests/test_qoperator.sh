@@ -34,7 +34,7 @@ if "$ARES" check $M/ort_cnn.qop.onnx | grep -E '^node[0-9]+ +(QLinear|QGemm)' | 
 else
   t_ok "ort_cnn.qop: every QOperator node is ok"
 fi
-for m in qop_uint8_io convinteger matmulinteger; do
+for m in qop_uint8_io convinteger matmulinteger per_axis_q per_axis_dq; do
   run "$m on host" $M/$m.onnx $M/$m.input.npy --output "$tmp/$m.npy"
 done
 run "qlinearmatmul_2act (two graph inputs) on host" $M/qlinearmatmul_2act.onnx \

@@ -47,6 +47,14 @@ static void emit_rq(FILE *f, const ares_requant *rq) {
 
 static int emit_quantize(ares_emit_ctx *c, const ares_node *n) {
   const ares_tensor *x = c->g->tensors[n->in[0]];
+  const ares_qdq_params *p = &n->p.qdq;
+  if (p->n > 1) {
+    emit_f32_array(c->f, "scale", p->scales, p->n);
+    emit_i32_array(c->f, "zp", p->zps, p->n);
+    fprintf(c->f, "  ares_quantize_f32_s8_axis(%s, %s, %" PRId64 ", %" PRId64 ", %d, scale, zp, %d, %d);\n", ares_emit_ref(c, n->in[0]),
+            ares_emit_ref(c, n->out[0]), ares_tensor_numel(x), p->inner, p->n, p->qmin, p->qmax);
+    return 0;
+  }
   fprintf(c->f, "  ares_quantize_f32_s8(%s, %s, %" PRId64 ", %a, %d, %d, %d);\n", ares_emit_ref(c, n->in[0]),
           ares_emit_ref(c, n->out[0]), ares_tensor_numel(x), (double)n->p.qdq.scale, n->p.qdq.zp, n->p.qdq.qmin,
           n->p.qdq.qmax);
@@ -55,6 +63,14 @@ static int emit_quantize(ares_emit_ctx *c, const ares_node *n) {
 
 static int emit_dequantize(ares_emit_ctx *c, const ares_node *n) {
   const ares_tensor *x = c->g->tensors[n->in[0]];
+  const ares_qdq_params *p = &n->p.qdq;
+  if (p->n > 1) {
+    emit_f32_array(c->f, "scale", p->scales, p->n);
+    emit_i32_array(c->f, "zp", p->zps, p->n);
+    fprintf(c->f, "  ares_dequantize_s8_f32_axis(%s, %s, %" PRId64 ", %" PRId64 ", %d, scale, zp);\n", ares_emit_ref(c, n->in[0]),
+            ares_emit_ref(c, n->out[0]), ares_tensor_numel(x), p->inner, p->n);
+    return 0;
+  }
   fprintf(c->f, "  ares_dequantize_s8_f32(%s, %s, %" PRId64 ", %a, %d);\n", ares_emit_ref(c, n->in[0]),
           ares_emit_ref(c, n->out[0]), ares_tensor_numel(x), (double)n->p.qdq.scale, n->p.qdq.zp);
   return 0;

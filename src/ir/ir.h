@@ -173,6 +173,12 @@ typedef struct {
 typedef struct {
   float scale;
   int32_t zp, qmin, qmax;
+  /* per-axis (a graph edge only): n > 1 scales and zero points, element i in channel
+   * (i / inner) % n; scale and zp above are then unused */
+  int n;
+  int64_t inner;
+  float *scales;
+  int32_t *zps;
 } ares_qdq_params;
 
 /* qslice: output index o_d reads input index start[d] + o_d * step[d] (step may be < 0);

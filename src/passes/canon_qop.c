@@ -30,6 +30,7 @@
 typedef struct {
   int s, z;      /* tensor ids; s < 0: not an integer activation */
   ares_dtype dt;
+  int axis;      /* a graph input dequantized per axis straight to a graph output; else -1 */
 } int_info;
 
 typedef struct {
@@ -127,7 +128,7 @@ static int q_to(qop_ctx *c, int y, int s, int z, const char *what) {
   if (z >= 0) q->in[2] = z;
   q->out[0] = y;
   int_info *yi = info_of(c, y);
-  if (yi) *yi = (int_info){s, z, z >= 0 ? c->g->tensors[z]->dtype : ARES_DT_U8};
+  if (yi) *yi = (int_info){s, z, z >= 0 ? c->g->tensors[z]->dtype : ARES_DT_U8, -1};
   return f->id;
 }
 
@@ -427,7 +428,7 @@ static int rewrite(qop_ctx *c) {
     if (is_transparent(n->op) && n->nin > 0 && info_of(c, n->in[0]) && info_of(c, n->in[0])->s >= 0) return rw_transparent(c);
     if (n->op == ARES_OP_QUANTIZELINEAR && n->nin > 1 && info_of(c, n->out[0])) {
       int z = has_in(n, 2) ? n->in[2] : -1;
-      *info_of(c, n->out[0]) = (int_info){n->in[1], z, z >= 0 ? c->g->tensors[z]->dtype : ARES_DT_U8};
+      *info_of(c, n->out[0]) = (int_info){n->in[1], z, z >= 0 ? c->g->tensors[z]->dtype : ARES_DT_U8, -1};
     }
     return 0;
   }
@@ -466,6 +467,20 @@ static double const_value(const ares_graph *g, int tid, double dflt) {
                                                                                                : dflt;
 }
 
+/* The axis of a DequantizeLinear n of graph input x with one scale per channel whose result
+ * is only a graph output (ONNX's per-axis dequantization, which ARES allows at that edge
+ * only); -1 otherwise. */
+static int per_axis_edge(const ares_graph *g, const ares_node *n, const ares_tensor *x) {
+  if (n->op != ARES_OP_DEQUANTIZELINEAR || n->nin < 2 || n->in[1] < 0 || !ares_tensor_is_const(g, n->in[1])) return -1;
+  int64_t ns = ares_tensor_numel(g->tensors[n->in[1]]), axis = ares_attr_int(n, "axis", 1);
+  if (axis < 0) axis += x->rank;
+  if (ns < 2 || axis < 0 || axis >= x->rank || x->dims[axis] != ns || !ares_is_graph_output(g, n->out[0])) return -1;
+  for (int j = 0; j < g->nnodes; j++)
+    for (int k = 0; k < g->nodes[j]->nin; k++)
+      if (!g->nodes[j]->dead && g->nodes[j]->in[k] == n->out[0]) return -1;
+  return (int)axis;
+}
+
 /* Integer graph inputs read through a quantization: their scale and zero point, before the
  * rewrite (so ops on them directly, like MaxPool, know them too). */
 static int find_input_params(qop_ctx *c) {
@@ -480,12 +495,18 @@ static int find_input_params(qop_ctx *c) {
       if (n->dead || !input_params(n, x->id, &s, &z)) continue;
       c->n = n;
       if (s < 0) s = const_scalar(c, ARES_DT_F32, 1.0); /* ConvInteger, MatMulInteger */
+      int axis = per_axis_edge(g, n, x);
+      if (axis >= 0) {
+        if (xi->s >= 0) return ares_fail(n, "unsupported: graph input '%s' is read with two different quantizations", x->name);
+        *xi = (int_info){s, z, x->dtype, axis};
+        continue;
+      }
       if (check_act_params(c, -1, s, z, "x") < 0) return -1;
       if (z >= 0 && g->tensors[z]->dtype != x->dtype)
         return ares_fail(n, "the zero point of graph input '%s' is %s but the input is %s", x->name,
                          ares_dtype_name(g->tensors[z]->dtype), ares_dtype_name(x->dtype));
       if (xi->s < 0) {
-        *xi = (int_info){s, z, x->dtype};
+        *xi = (int_info){s, z, x->dtype, -1};
       } else if (const_value(g, s, -1) != const_value(g, xi->s, -2) || const_value(g, z, 0) != const_value(g, xi->z, 0)) {
         return ares_fail(n, "unsupported: graph input '%s' is read with two different quantizations", x->name);
       }
@@ -500,13 +521,25 @@ static int canon_inputs(qop_ctx *c) {
   ares_graph *g = c->g;
   for (int i = 0; i < g->ninputs; i++) {
     ares_tensor *x = g->tensors[g->inputs[i]];
-    int_info xi = x->id < c->ninfo ? c->info[x->id] : (int_info){-1, -1, ARES_DT_UNDEF};
+    int_info xi = x->id < c->ninfo ? c->info[x->id] : (int_info){-1, -1, ARES_DT_UNDEF, -1};
     if (!is_int8_type(x->dtype) || xi.s < 0) continue;
-    float scale = *(float *)g->tensors[xi.s]->data;
-    int32_t zp = xi.z >= 0 ? (int32_t)ares_tensor_get_i(g->tensors[xi.z], 0) : 0;
-    if (!(scale > 0) || !isfinite(scale)) return ares_fail(NULL, "graph input '%s': scale %g is not a positive finite number", x->name, scale);
+    ares_tensor *ts = g->tensors[xi.s];
+    int ns = xi.axis >= 0 ? (int)ares_tensor_numel(ts) : 1;
+    if (ts->dtype != ARES_DT_F32) return ares_fail(NULL, "graph input '%s': its scale is %s, float32 expected", x->name, ares_dtype_name(ts->dtype));
+    if (xi.z >= 0 && ares_tensor_numel(g->tensors[xi.z]) != ns && ares_tensor_numel(g->tensors[xi.z]) != 1)
+      return ares_fail(NULL, "graph input '%s': %d scales but %lld zero points", x->name, ns, (long long)ares_tensor_numel(g->tensors[xi.z]));
+    float *scale = ares_alloc(g, sizeof(float) * (size_t)ns);
+    int32_t *zp = ares_alloc(g, sizeof(int32_t) * (size_t)ns), *z8 = ares_alloc(g, sizeof(int32_t) * (size_t)ns);
+    for (int k = 0; k < ns; k++) {
+      scale[k] = ((float *)ts->data)[k];
+      zp[k] = xi.z >= 0 ? (int32_t)ares_tensor_get_i(g->tensors[xi.z], ares_tensor_numel(g->tensors[xi.z]) == 1 ? 0 : k) : 0;
+      z8[k] = zp[k] - 128;
+      if (!(scale[k] > 0) || !isfinite(scale[k]))
+        return ares_fail(NULL, "graph input '%s': scale %g is not a positive finite number", x->name, scale[k]);
+    }
+    int axis = xi.axis >= 0 ? xi.axis : 0;
     if (x->dtype == ARES_DT_I8) {
-      ares_quant_set(g, x, 1, 0, &scale, &zp, -128, 127);
+      ares_quant_set(g, x, ns, axis, scale, zp, -128, 127);
       continue;
     }
     ares_tensor *x8 = ares_tensor_new(g, x->name);
@@ -514,8 +547,7 @@ static int canon_inputs(qop_ctx *c) {
     x8->rank = x->rank;
     memcpy(x8->dims, x->dims, sizeof x8->dims);
     x8->has_shape = 1;
-    int32_t z8 = zp - 128;
-    ares_quant_set(g, x8, 1, 0, &scale, &z8, -128, 127);
+    ares_quant_set(g, x8, ns, axis, scale, z8, -128, 127);
     for (int j = 0; j < g->nnodes; j++)
       for (int k = 0; k < g->nodes[j]->nin; k++)
         if (g->nodes[j]->in[k] == x->id) g->nodes[j]->in[k] = x8->id;
@@ -553,7 +585,7 @@ int ares_pass_canon_qop(ares_graph *g) {
   qop_ctx c = {g, NULL, g->ntensors, NULL};
   c.info = malloc(sizeof(int_info) * (size_t)(c.ninfo + 1));
   if (!c.info) exit(2);
-  for (int i = 0; i < c.ninfo; i++) c.info[i] = (int_info){-1, -1, ARES_DT_UNDEF};
+  for (int i = 0; i < c.ninfo; i++) c.info[i] = (int_info){-1, -1, ARES_DT_UNDEF, -1};
   /* the imported nodes are in file order, which the frontend checked is topological; a
    * node that cannot be rewritten is reported and the others are still tried (ares check
    * lists them all), dropping what the failed attempt created */

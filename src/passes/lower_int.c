@@ -482,6 +482,16 @@ int ares_lower_concat(ares_graph *g, ares_node *n) {
   return 0;
 }
 
+/* Per-axis quantization at a graph edge (canon-quant allows it only there). */
+static void qdq_axis(ares_qdq_params *p, const ares_tensor *t) {
+  if (t->q.nscale < 2) return;
+  p->n = t->q.nscale;
+  p->scales = t->q.scale;
+  p->zps = t->q.zp;
+  p->inner = 1;
+  for (int d = t->q.axis + 1; d < t->rank; d++) p->inner *= t->dims[d];
+}
+
 static int lower_quantize(ares_graph *g, ares_node *n) {
   ares_tensor *x = g->tensors[n->in[0]], *t = g->tensors[n->out[0]];
   if (ares_prescale(n) != 1.0) return ares_fail(n, "internal: a prescaled quantizer at a graph input");
@@ -499,18 +509,20 @@ static int lower_quantize(ares_graph *g, ares_node *n) {
   in->p.qdq.zp = t->q.zp[0];
   in->p.qdq.qmin = t->q.qmin;
   in->p.qdq.qmax = t->q.qmax;
+  qdq_axis(&in->p.qdq, t);
   n->dead = 1;
   return 0;
 }
 
 static int lower_dequantize(ares_graph *g, ares_node *n) {
   ares_tensor *t = g->tensors[n->in[0]];
-  if (t->q.nscale != 1) return ares_fail(n, "unsupported: dequantizes a tensor that is not quantized per tensor");
+  if (t->q.nscale < 1) return ares_fail(n, "unsupported: dequantizes a tensor that is not quantized");
   ares_node *in = ares_node_new(g, ARES_OP_DEQUANTIZE, n->name, 1, 1);
   in->in[0] = t->id;
   in->out[0] = n->out[0];
   in->p.qdq.scale = t->q.scale[0];
   in->p.qdq.zp = t->q.zp[0];
+  qdq_axis(&in->p.qdq, t);
   n->dead = 1;
   return 0;
 }

@@ -31,11 +31,16 @@ int ares_ref_quantize(const ares_graph *g, const ares_node *n, void **values) {
   if (!(p->scale > 0.0f) || isinf(p->scale)) return ares_fail(n, "scale %g is not a positive finite number", p->scale);
   if (ares_ref_check_range8(n, p->qmin, p->qmax)) return -1;
   int64_t count = ares_tensor_numel(tx);
+  if (p->n > 1 && (!p->scales || !p->zps || p->inner < 1)) return ares_fail(n, "per-axis quantization without its parameters");
   for (int64_t i = 0; i < count; i++) {
-    float q = x[i] / p->scale;
+    int64_t c = p->n > 1 ? (i / p->inner) % p->n : 0;
+    float scale = p->n > 1 ? p->scales[c] : p->scale;
+    int32_t zp = p->n > 1 ? p->zps[c] : p->zp;
+    if (!(scale > 0.0f) || isinf(scale)) return ares_fail(n, "scale %g is not a positive finite number", scale);
+    float q = x[i] / scale;
     float r = isnan(q) ? 0.0f : round_half_even_f32(q);
     /* r may be huge or infinite: add zp and clamp in double, where that is exact enough. */
-    double v = (double)r + (double)p->zp;
+    double v = (double)r + (double)zp;
     if (v < p->qmin) v = p->qmin;
     if (v > p->qmax) v = p->qmax;
     y[i] = (int8_t)(int32_t)v;
@@ -56,6 +61,10 @@ int ares_ref_dequantize(const ares_graph *g, const ares_node *n, void **values) 
                      (long long)ares_tensor_numel(ty));
   if (ares_ref_check_zp(n, p->zp, "zero point")) return -1;
   int64_t count = ares_tensor_numel(tx);
-  for (int64_t i = 0; i < count; i++) y[i] = (float)((int32_t)x[i] - p->zp) * p->scale;
+  if (p->n > 1 && (!p->scales || !p->zps || p->inner < 1)) return ares_fail(n, "per-axis dequantization without its parameters");
+  for (int64_t i = 0; i < count; i++) {
+    int64_t c = p->n > 1 ? (i / p->inner) % p->n : 0;
+    y[i] = p->n > 1 ? (float)((int32_t)x[i] - p->zps[c]) * p->scales[c] : (float)((int32_t)x[i] - p->zp) * p->scale;
+  }
   return 0;
 }

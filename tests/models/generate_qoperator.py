@@ -13,6 +13,9 @@
                      QLinearMatMul with a uint8 matrix; qop_uint8_io.input.npy (uint8).
   convinteger.onnx   int8 input, ConvInteger with int8 weights and zero points, int32 output.
   matmulinteger.onnx uint8 input, MatMulInteger with a uint8 matrix, int32 output.
+  per_axis_q.onnx, per_axis_dq.onnx  per-axis QuantizeLinear of a float graph input to a
+                     uint8 graph output, and per-axis DequantizeLinear of a uint8 graph input
+                     (ONNX allows per-axis activations at a graph edge); *.input.npy.
   qlinearmatmul_2act.onnx  QLinearMatMul of two batched uint8 graph inputs (attention-style,
                      lowered by lower-matmul); qlinearmatmul_2act.{a,b}.npy its inputs.
 
@@ -156,7 +159,23 @@ def two_activations():
     np.save(os.path.join(HERE, "qlinearmatmul_2act.b.npy"), r.integers(0, 256, (2, 8, 5), dtype=np.uint8))
 
 
+def per_axis_edges():
+    r = np.random.default_rng(4)
+    inits = [const("s", np.array([0.02, 0.05, 0.1], np.float32)), const("z", np.array([10, 128, 250], np.uint8))]
+    q = helper.make_node("QuantizeLinear", ["x", "s", "z"], ["y"], name="q", axis=1)
+    g = helper.make_graph([q], "per_axis_q", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4, 5])],
+                          [helper.make_tensor_value_info("y", TensorProto.UINT8, [2, 3, 4, 5])], inits)
+    save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), "per_axis_q.onnx")
+    np.save(os.path.join(HERE, "per_axis_q.input.npy"), (r.standard_normal((2, 3, 4, 5)) * 3).astype(np.float32))
+    dq = helper.make_node("DequantizeLinear", ["x", "s", "z"], ["y"], name="dq", axis=1)
+    g = helper.make_graph([dq], "per_axis_dq", [helper.make_tensor_value_info("x", TensorProto.UINT8, [2, 3, 4, 5])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3, 4, 5])], inits)
+    save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), "per_axis_dq.onnx")
+    np.save(os.path.join(HERE, "per_axis_dq.input.npy"), r.integers(0, 256, (2, 3, 4, 5), dtype=np.uint8))
+
+
 if __name__ == "__main__":
+    per_axis_edges()
     ort_cnn()
     qop_uint8_io()
     integer_ops()

@@ -253,6 +253,23 @@ static void test_linear_hand(void) {
   CHECK_MEM(y32, want4, sizeof y32, "linear int32");
 }
 
+static void test_quant_axis_hand(void) {
+  /* [2 outer][2 channels][3 inner]: channel 0 scale 0.5 zp 0, channel 1 scale 2 zp 10 */
+  const float x[12] = {1.0f, 1.25f, -0.75f, 4.0f, 5.0f, -3.0f, 0.25f, 0.75f, 100.0f, 2.0f, 3.0f, 300.0f};
+  const float s[2] = {0.5f, 2.0f};
+  const int32_t z[2] = {0, 10};
+  /* ch0: 2, 2.5->2, -1.5->-2 | ch1: 2+10, 2.5->2 +10, -1.5->-2 +10 | ch0: 0.5->0, 1.5->2, 200->127 | ch1: 11, 1.5->2 +10, 150+10->127 */
+  const int8_t want[12] = {2, 2, -2, 12, 12, 8, 0, 2, 127, 11, 12, 127};
+  int8_t y[12];
+  ares_quantize_f32_s8_axis(x, y, 12, 3, 2, s, z, -128, 127);
+  CHECK_MEM(y, want, sizeof y, "quantize per axis");
+  float d[12];
+  ares_dequantize_s8_f32_axis(want, d, 12, 3, 2, s, z);
+  /* (2-0)*0.5 = 1, (12-10)*2 = 4, (8-10)*2 = -4, (127-0)*0.5 = 63.5, (127-10)*2 = 234 */
+  const float dwant[12] = {1.0f, 1.0f, -1.0f, 4.0f, 4.0f, -4.0f, 0.0f, 1.0f, 63.5f, 2.0f, 4.0f, 234.0f};
+  CHECK_MEM(d, dwant, sizeof d, "dequantize per axis");
+}
+
 static void test_cast_hand(void) {
   const uint8_t u[5] = {0, 1, 127, 128, 255};
   const int8_t s[5] = {-128, -127, -1, 0, 127}; /* u - 128 */
@@ -950,6 +967,7 @@ int main(void) {
   test_conv_hand();
   test_linear_hand();
   test_cast_hand();
+  test_quant_axis_hand();
   test_eltwise_hand();
   test_concat_hand();
   test_pool_hand();

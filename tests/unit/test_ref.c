@@ -96,23 +96,23 @@ static void test_quantize(void) {
   ares_tensor *tx = input(g, v, "x", ARES_DT_F32, 1, ARR(9), x);
   ares_tensor *ty = tensor(g, "y", ARES_DT_I8, 1, ARR(9));
   ares_node *n = node(g, ARES_OP_QUANTIZE, 1, (int[]){tx->id}, ty->id);
-  n->p.qdq = (ares_qdq_params){0.5f, -3, -127, 127};
+  n->p.qdq = (ares_qdq_params){0.5f, -3, -127, 127, 0, 0, 0, 0};
   /* two more: scale 0.1f, zp 0; the float32 division matters */
   static const float x2[] = {0.35f, 0.45f, 0.5f, 1.5f, -0.5f, -2.5f, 12.75f, -13.0f};
   ares_tensor *tx2 = input(g, v, "x2", ARES_DT_F32, 1, ARR(8), x2);
   ares_tensor *ty2 = tensor(g, "y2", ARES_DT_I8, 1, ARR(8));
   ares_node *n2 = node(g, ARES_OP_QUANTIZE, 1, (int[]){tx2->id}, ty2->id);
-  n2->p.qdq = (ares_qdq_params){1.0f, 0, -128, 127};
+  n2->p.qdq = (ares_qdq_params){1.0f, 0, -128, 127, 0, 0, 0, 0};
   ares_tensor *tx3 = input(g, v, "x3", ARES_DT_F32, 1, ARR(2), x2);
   ares_tensor *ty3 = tensor(g, "y3", ARES_DT_I8, 1, ARR(2));
   ares_node *n3 = node(g, ARES_OP_QUANTIZE, 1, (int[]){tx3->id}, ty3->id);
-  n3->p.qdq = (ares_qdq_params){0.1f, 0, -128, 127};
+  n3->p.qdq = (ares_qdq_params){0.1f, 0, -128, 127, 0, 0, 0, 0};
   /* dequantize: (q - 5) * 0.5 */
   static const int8_t q[] = {-128, 0, 5, 127};
   ares_tensor *tq = input(g, v, "q", ARES_DT_I8, 1, ARR(4), q);
   ares_tensor *tf = tensor(g, "f", ARES_DT_F32, 1, ARR(4));
   ares_node *nd = node(g, ARES_OP_DEQUANTIZE, 1, (int[]){tq->id}, tf->id);
-  nd->p.qdq = (ares_qdq_params){0.5f, 5, -128, 127};
+  nd->p.qdq = (ares_qdq_params){0.5f, 5, -128, 127, 0, 0, 0, 0};
 
   CHECK_EQ(ares_ref_run(g, v), 0);
   const int8_t *y = v[ty->id];
@@ -149,7 +149,7 @@ static void test_quantize(void) {
   tx = input(g, v, "x", ARES_DT_F32, 1, ARR(N), xr);
   ty = tensor(g, "y", ARES_DT_I8, 1, ARR(N));
   n = node(g, ARES_OP_QUANTIZE, 1, (int[]){tx->id}, ty->id);
-  n->p.qdq = (ares_qdq_params){1.0f, 0, -128, 127};
+  n->p.qdq = (ares_qdq_params){1.0f, 0, -128, 127, 0, 0, 0, 0};
   CHECK_EQ(ares_ref_run(g, v), 0);
   int bad = 0;
   for (int i = 0; i < N; i++) {
@@ -496,14 +496,14 @@ static void test_chain(void) {
   ares_tensor *ty = tensor(g, "y", ARES_DT_F32, 4, ARR(1, 1, 2, 2));
   ares_node *nd = ares_node_new(g, ARES_OP_DEQUANTIZE, "dq", 1, 1);
   nd->in[0] = tc->id, nd->out[0] = ty->id;
-  nd->p.qdq = (ares_qdq_params){0.5f, 1, -128, 127};
+  nd->p.qdq = (ares_qdq_params){0.5f, 1, -128, 127, 0, 0, 0, 0};
   ares_node *nc = ares_node_new(g, ARES_OP_QCONV, "conv", 2, 1);
   nc->in[0] = tq->id, nc->in[1] = tw->id, nc->out[0] = tc->id;
   nc->p.conv = (ares_conv_params){.kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .group = 1, .x_zp = 1,
                                   .rq = {.n = 1, .mult = mult, .shift = shift, .zp = 1, .qmin = -128, .qmax = 127}};
   ares_node *nq = ares_node_new(g, ARES_OP_QUANTIZE, "q", 1, 1);
   nq->in[0] = tx->id, nq->out[0] = tq->id;
-  nq->p.qdq = (ares_qdq_params){0.5f, 1, -128, 127};
+  nq->p.qdq = (ares_qdq_params){0.5f, 1, -128, 127, 0, 0, 0, 0};
   ares_graph_add_output(g, ty->id);
 
   CHECK_EQ(ares_ref_run(g, v), 0);
