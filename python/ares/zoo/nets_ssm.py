@@ -7,7 +7,7 @@ onnx's reference evaluator with the scan's float semantics plugged in (generate.
 import torch.nn as nn
 
 from .. import nn as ann
-from ..nn.mamba import CausalConv1d, PatchEmbed, SelectiveScan
+from ..nn.mamba import BiMamba, CausalConv1d, Mamba, PatchEmbed, SelectiveScan
 from .nets import Spec
 
 
@@ -64,6 +64,47 @@ class FembaPatchEmbed(nn.Module):
         return self.embed(self.inp(x))
 
 
+class MambaBlock(nn.Module):
+    """One Mamba block (ares.nn.Mamba, d_model 16, d_inner 32, 8 states) on [1, 64, 16]."""
+
+    def __init__(self):
+        super().__init__()
+        self.inp = ann.QuantIdentity()
+        self.mamba = Mamba(16, d_state=8)
+
+    def forward(self, x):
+        return self.mamba(self.inp(x))
+
+
+class MambaStacked(nn.Module):
+    """Two residual Mamba blocks, x = x + Mamba(x), then a linear head per token."""
+
+    def __init__(self, d=16, depth=2):
+        super().__init__()
+        self.inp = ann.QuantIdentity()
+        self.blocks = nn.ModuleList([Mamba(d, d_state=8) for _ in range(depth)])
+        self.adds = nn.ModuleList([ann.Add() for _ in range(depth)])
+        self.head = ann.Linear(d, 4)
+
+    def forward(self, x):
+        x = self.inp(x)
+        for blk, add in zip(self.blocks, self.adds):
+            x = add(x, blk(x))
+        return self.head(x)
+
+
+class BiMambaNet(nn.Module):
+    """A bidirectional Mamba (forward block + reverse block, summed) on [1, 64, 16]."""
+
+    def __init__(self):
+        super().__init__()
+        self.inp = ann.QuantIdentity()
+        self.bimamba = BiMamba(16, d_state=8)
+
+    def forward(self, x):
+        return self.bimamba(self.inp(x))
+
+
 NETWORKS = {
     "mamba_ssm":
         Spec(MambaSSM, (1, 32, 16), False,
@@ -77,4 +118,15 @@ NETWORKS = {
         Spec(FembaPatchEmbed, (1, 22, 256), False,
              "FEMBA patch embedding: Unsqueeze, Conv2d kernel=stride=(2,16) 1->35, flatten to "
              "176 tokens x 35 (Reshape + Transpose)"),
+    "mamba_block":
+        Spec(MambaBlock, (1, 64, 16), False,
+             "one Mamba block: in-projection + Split, causal depthwise Conv1d, SiLU, x-projection + "
+             "Split, dt-projection + softplus, selective scan, SiLU(z) gate (integer product), "
+             "out-projection"),
+    "mamba_stacked":
+        Spec(MambaStacked, (1, 64, 16), False,
+             "two residual Mamba blocks (x + Mamba(x)) and a float linear head per token"),
+    "bimamba":
+        Spec(BiMambaNet, (1, 64, 16), False,
+             "bidirectional Mamba: a forward and a reverse block (backward conv and scan) summed"),
 }
