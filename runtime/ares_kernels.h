@@ -80,16 +80,20 @@ void ares_linear_s8(const int8_t *x, const int8_t *w, const int32_t *bias, void 
                     int32_t rows, int32_t k, int32_t n, int32_t x_zp, const ares_rq *rq);
 
 /* y = clamp(zp + RHE((a - zp_a) * mult_a + (b - zp_b) * mult_b, shift), qmin, qmax)
- * With nin == 1 (requant), b is unused. Products and the sum are int64. */
+ * With nin == 1 (requant), b is unused. Products and the sum are int64.
+ * With mul set (qmul): y = clamp(zp + RHE((a - zp_a) * (b - zp_b) * mult_a, shift), qmin, qmax). */
 typedef struct {
   int32_t nin;
   int32_t zp_in[2];
   int32_t mult[2];
   int32_t shift;
   int32_t zp, qmin, qmax;
+  int32_t mul;
 } ares_elt;
 void ares_add_s8(const int8_t *a, const int8_t *b, int8_t *y, int64_t n, const ares_elt *p);
 void ares_requant_s8(const int8_t *x, int8_t *y, int64_t n, const ares_elt *p);
+/* qmul: the product form of ares_elt (p->mul set). */
+void ares_mul_s8(const int8_t *a, const int8_t *b, int8_t *y, int64_t n, const ares_elt *p);
 
 /* Concatenation along an axis: the tensors are viewed as [outer][inner_i] with inner_i the
  * product of the dims from the axis on. Input i is rescaled:

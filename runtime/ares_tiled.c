@@ -292,7 +292,8 @@ static void elt_core(void *arg, int core) {
   int nc = ares_hal_ncores();
   int64_t a = j->n * core / nc, e = j->n * (core + 1) / nc;
   if (e <= a) return;
-  if (j->b) ares_add_s8(j->a + a, j->b + a, j->y + a, e - a, j->p);
+  if (j->p->mul) ares_mul_s8(j->a + a, j->b + a, j->y + a, e - a, j->p);
+  else if (j->b) ares_add_s8(j->a + a, j->b + a, j->y + a, e - a, j->p);
   else ares_requant_s8(j->a + a, j->y + a, e - a, j->p);
 }
 

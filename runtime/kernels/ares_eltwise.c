@@ -1,4 +1,5 @@
-/* Elementwise integer ops: residual add of two int8 tensors and single-tensor requant. */
+/* Elementwise integer ops: residual add and product of two int8 tensors, single-tensor
+ * requant. Reference twins: src/ref/ref_eltwise.c. */
 #include "ares_rq_internal.h"
 
 void ares_add_s8(const int8_t *a, const int8_t *b, int8_t *y, int64_t n, const ares_elt *p) {
@@ -21,4 +22,12 @@ void ares_requant_s8(const int8_t *x, int8_t *y, int64_t n, const ares_elt *p) {
   for (int64_t i = 0; i < n; i++)
     y[i] = ares_rq_s8(((int64_t)x[i] - p->zp_in[0]) * p->mult[0], p->shift, p->zp, p->qmin,
                       p->qmax);
+}
+
+void ares_mul_s8(const int8_t *a, const int8_t *b, int8_t *y, int64_t n, const ares_elt *p) {
+  /* |(a - za) * (b - zb)| <= 2^16 and |mult| < 2^31: the product fits int64 */
+  const int32_t za = p->zp_in[0], zb = p->zp_in[1];
+  const int64_t m = p->mult[0];
+  for (int64_t i = 0; i < n; i++)
+    y[i] = ares_rq_s8((int64_t)((a[i] - za) * (b[i] - zb)) * m, p->shift, p->zp, p->qmin, p->qmax);
 }

@@ -111,11 +111,11 @@ static int emit_qlinear(ares_emit_ctx *c, const ares_node *n) {
 
 static int emit_eltwise(ares_emit_ctx *c, const ares_node *n) {
   const ares_eltwise_params *e = &n->p.elt;
-  fprintf(c->f, "  static const ares_elt p = {%d, {%d, %d}, {%d, %d}, %d, %d, %d, %d};\n", e->n, e->zp_in[0], e->zp_in[1],
-          e->mult[0], e->mult[1], e->shift, e->zp, e->qmin, e->qmax);
+  fprintf(c->f, "  static const ares_elt p = {%d, {%d, %d}, {%d, %d}, %d, %d, %d, %d, %d};\n", e->n, e->zp_in[0], e->zp_in[1],
+          e->mult[0], e->mult[1], e->shift, e->zp, e->qmin, e->qmax, n->op == ARES_OP_QMUL);
   int64_t numel = ares_tensor_numel(c->g->tensors[n->out[0]]);
   fprintf(c->f, "  ares_eltwise_tiled(%s, %s, %s, %" PRId64 ", &p, %" PRId64 "); /* %lld tiles, %lld B of L1 */\n",
-          ares_emit_ref(c, n->in[0]), n->op == ARES_OP_QADD ? ares_emit_ref(c, n->in[1]) : "0", ares_emit_ref(c, n->out[0]),
+          ares_emit_ref(c, n->in[0]), n->op == ARES_OP_QREQUANT ? "0" : ares_emit_ref(c, n->in[1]), ares_emit_ref(c, n->out[0]),
           numel, n->tile_chunk, (long long)n->ntiles, (long long)n->l1_bytes);
   return 0;
 }
@@ -335,7 +335,7 @@ static const emit_fn emitters[ARES_OP_COUNT] = {
     [ARES_OP_QSCAN] = emit_qscan,
     [ARES_OP_QCAST] = emit_qcast,
     [ARES_OP_QLAYERNORM] = emit_qnorm,    [ARES_OP_QRMSNORM] = emit_qnorm,        [ARES_OP_QSOFTMAX] = emit_qsoftmax,
-    [ARES_OP_QLUT] = emit_qlut,
+    [ARES_OP_QLUT] = emit_qlut, [ARES_OP_QMUL] = emit_eltwise,
 };
 
 int ares_emit_node(ares_emit_ctx *c, const ares_node *n) {

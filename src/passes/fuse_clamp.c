@@ -9,6 +9,7 @@ static int32_t *clamp_min(ares_node *n) {
   case ARES_OP_QCONV: return n->p.conv.rq.out_float || n->p.conv.rq.out_i32 ? NULL : &n->p.conv.rq.qmin;
   case ARES_OP_QLINEAR: return n->p.linear.rq.out_float || n->p.linear.rq.out_i32 ? NULL : &n->p.linear.rq.qmin;
   case ARES_OP_QADD:
+  case ARES_OP_QMUL:
   case ARES_OP_QREQUANT: return &n->p.elt.qmin;
   case ARES_OP_QAVGPOOL: return &n->p.pool.rq.qmin;
   default: return NULL;

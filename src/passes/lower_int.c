@@ -356,6 +356,43 @@ static int lower_add(ares_graph *g, ares_node *n) {
   return 0;
 }
 
+/* Mul of two quantized activations (a gate, SwiGLU): the product of the two integers,
+ * rescaled by s_a * s_b / s_y. A Mul by a scalar constant or of a tensor by itself is a
+ * table (lower-lut) and never gets here. */
+static int lower_mul(ares_graph *g, ares_node *n) {
+  for (int k = 0; k < 2 && k < n->nin; k++)
+    if (n->in[k] >= 0 && ares_tensor_is_const(g, n->in[k]))
+      return ares_fail(n, "unsupported: Mul by a constant tensor whose elements differ (only a scalar, folded into a "
+                          "table, or a product of two quantized activations)");
+  ares_tensor *a = int_input(g, n, 0), *b = a ? int_input(g, n, 1) : NULL;
+  if (!a || !b) return -1;
+  if (a->rank != b->rank || memcmp(a->dims, b->dims, sizeof(int64_t) * (size_t)a->rank))
+    return ares_fail(n, "unsupported: Mul with broadcasting (both operands must have one shape)");
+  if (a->q.nscale != 1 || b->q.nscale != 1) return ares_fail(n, "unsupported: Mul of per-channel quantized tensors");
+  sink_info s;
+  if (find_sink(g, n, 0, 0, &s) < 0) return -1;
+  ares_node *in = new_int_node(g, ARES_OP_QMUL, n, 2, &s);
+  in->in[0] = a->id;
+  in->in[1] = b->id;
+  ares_eltwise_params *e = &in->p.elt;
+  e->n = 2;
+  e->zp_in[0] = a->q.zp[0];
+  e->zp_in[1] = b->q.zp[0];
+  int8_t shift;
+  double r = (double)a->q.scale[0] * b->q.scale[0] / s.t->q.scale[0];
+  if (ares_quant_multiplier(r, &e->mult[0], &shift) < 0)
+    return ares_fail(n, "unsupported: rescale factor %g is too large (is the output quantizer calibrated?)", r);
+  e->shift = shift;
+  /* |(a - za) * (b - zb)| <= 2^16: the int64 product with a 31-bit multiplier cannot overflow */
+  int64_t ma = llabs((int64_t)a->q.qmin - e->zp_in[0]), mb = llabs((int64_t)b->q.qmin - e->zp_in[1]);
+  if (llabs((int64_t)a->q.qmax - e->zp_in[0]) > ma) ma = llabs((int64_t)a->q.qmax - e->zp_in[0]);
+  if (llabs((int64_t)b->q.qmax - e->zp_in[1]) > mb) mb = llabs((int64_t)b->q.qmax - e->zp_in[1]);
+  in->acc_bound = ma * mb;
+  out_range(&s, &e->zp, &e->qmin, &e->qmax);
+  finish(n, &s);
+  return 0;
+}
+
 static int lower_avgpool(ares_graph *g, ares_node *n) {
   ares_tensor *x = int_input(g, n, 0);
   if (!x) return -1;
@@ -544,6 +581,7 @@ int ares_pass_lower_int(ares_graph *g) {
     case ARES_OP_GEMM:
     case ARES_OP_MATMUL: r = lower_linear(g, n); break;
     case ARES_OP_ADD: r = lower_add(g, n); break;
+    case ARES_OP_MUL: r = lower_mul(g, n); break;
     case ARES_OP_AVGPOOL:
     case ARES_OP_GLOBALAVGPOOL: r = lower_avgpool(g, n); break;
     case ARES_OP_CONCAT: r = ares_lower_concat(g, n); break;

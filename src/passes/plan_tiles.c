@@ -119,7 +119,7 @@ static int plan_matmul(ares_graph *g, ares_node *n, choice *best) {
 }
 
 static int plan_eltwise(ares_graph *g, ares_node *n, choice *best) {
-  int nin = n->op == ARES_OP_QADD ? 2 : 1;
+  int nin = n->op == ARES_OP_QREQUANT ? 1 : 2;
   int64_t total = ares_tensor_numel(g->tensors[n->out[0]]);
   int64_t chunk = (g->l1_budget / (2 * (nin + 1))) / 8 * 8;
   if (chunk > total) chunk = total;
@@ -207,7 +207,7 @@ int ares_pass_plan_tiles(ares_graph *g) {
       /* nothing to compute: a plan with no tiles */
       n->tiled = 1;
       n->tile_h = n->tile_c = 1;
-      n->tile_chunk = n->op == ARES_OP_QADD || n->op == ARES_OP_QREQUANT || n->op == ARES_OP_QLUT ? 1 : 0;
+      n->tile_chunk = n->op == ARES_OP_QADD || n->op == ARES_OP_QMUL || n->op == ARES_OP_QREQUANT || n->op == ARES_OP_QLUT ? 1 : 0;
       continue;
     }
     switch (n->op) {
@@ -217,6 +217,7 @@ int ares_pass_plan_tiles(ares_graph *g) {
     case ARES_OP_QLINEAR: rc = plan_linear(g, n, &best); break;
     case ARES_OP_QMATMUL: rc = plan_matmul(g, n, &best); break;
     case ARES_OP_QADD:
+    case ARES_OP_QMUL:
     case ARES_OP_QREQUANT: rc = plan_eltwise(g, n, &best); break;
     case ARES_OP_QROPE: rc = plan_rope(g, n, &best); break;
     case ARES_OP_QSCAN: rc = plan_scan(g, n, &best); break;

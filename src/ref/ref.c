@@ -12,6 +12,7 @@ static const ares_ref_fn ref_table[ARES_OP_COUNT] = {
     [ARES_OP_QCONV] = ares_ref_qconv,
     [ARES_OP_QLINEAR] = ares_ref_qlinear,
     [ARES_OP_QADD] = ares_ref_qadd,
+    [ARES_OP_QMUL] = ares_ref_qmul,
     [ARES_OP_QREQUANT] = ares_ref_qrequant,
     [ARES_OP_QCONCAT] = ares_ref_qconcat,
     [ARES_OP_QMAXPOOL] = ares_ref_qmaxpool,

@@ -21,6 +21,7 @@ int ares_ref_qconv(const ares_graph *g, const ares_node *n, void **values);
 int ares_ref_qlinear(const ares_graph *g, const ares_node *n, void **values);
 /* ref_eltwise.c */
 int ares_ref_qadd(const ares_graph *g, const ares_node *n, void **values);
+int ares_ref_qmul(const ares_graph *g, const ares_node *n, void **values);
 int ares_ref_qrequant(const ares_graph *g, const ares_node *n, void **values);
 /* ref_concat.c */
 int ares_ref_qconcat(const ares_graph *g, const ares_node *n, void **values);

@@ -573,6 +573,7 @@ static void test_eltwise_random(void) {
     ares_elt p;
     memset(&p, 0, sizeof p);
     p.nin = it % 2 ? 2 : 1;
+    p.mul = p.nin == 2 && it % 4 == 3; /* every other two-input case is a product (qmul) */
     for (int i = 0; i < 2; i++) {
       p.zp_in[i] = rnd(-128, 127);
       p.mult[i] = it % 7 == 0 ? rnd(-3, 3) : rnd(-(1 << 24), 1 << 24);
@@ -586,15 +587,21 @@ static void test_eltwise_random(void) {
     int8_t *a = malloc((size_t)n), *b = malloc((size_t)n), *y = malloc((size_t)n), *yr = malloc((size_t)n);
     rnd_s8(a, n);
     rnd_s8(b, n);
-    if (p.nin == 2) ares_add_s8(a, b, y, n, &p);
+    if (p.mul) {
+      p.mult[0] = rnd(-(1 << 30), 1 << 30);
+      p.shift = rnd(1, 40);
+    }
+    if (p.mul) ares_mul_s8(a, b, y, n, &p);
+    else if (p.nin == 2) ares_add_s8(a, b, y, n, &p);
     else ares_requant_s8(a, y, n, &p);
     for (int64_t i = 0; i < n; i++) {
       int64_t v = (int64_t)(a[i] - p.zp_in[0]) * p.mult[0];
-      if (p.nin == 2) v += (int64_t)(b[i] - p.zp_in[1]) * p.mult[1];
+      if (p.mul) v = (int64_t)(a[i] - p.zp_in[0]) * (b[i] - p.zp_in[1]) * p.mult[0];
+      else if (p.nin == 2) v += (int64_t)(b[i] - p.zp_in[1]) * p.mult[1];
       yr[i] = ref_sat(p.zp + ref_rhe(v, p.shift), p.qmin, p.qmax);
     }
     char what[128];
-    snprintf(what, sizeof what, "%s it %d n %lld mult %d,%d shift %d", p.nin == 2 ? "add" : "requant",
+    snprintf(what, sizeof what, "%s it %d n %lld mult %d,%d shift %d", p.mul ? "mul" : p.nin == 2 ? "add" : "requant",
              it, (long long)n, p.mult[0], p.mult[1], p.shift);
     CHECK_MEM(y, yr, n, what);
     free(a), free(b), free(y), free(yr);

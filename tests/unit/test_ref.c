@@ -180,6 +180,21 @@ static void test_eltwise(void) {
   ares_tensor *ts = tensor(g, "s", ARES_DT_I8, 1, ARR(5));
   ares_node *na = node(g, ARES_OP_QADD, 2, (int[]){ta->id, tb->id}, ts->id);
   na->p.elt = (ares_eltwise_params){.n = 2, .zp_in = {2, -4}, .mult = {3, -2}, .shift = 2, .zp = -5, .qmin = -128, .qmax = 127};
+  /* qmul, zp_in {2, -4}, mult 3, shift 3, zp 1, range -100..100:
+   *   (10-2)(4+4) = 64 -> 192/8 = 24 -> 25;  (-3-2)(100+4) = -520 -> -1560/8 = -195 -> -194 -> -100;
+   *   (4-2)(-4+4) = 0 -> 1;  (2-2)(-3+4) = 0 -> 1;  (127-2)(-128+4) = -15500 -> -46500/8 = -5812.5 -> -100;
+   * (exact ties below) */
+  ares_tensor *tm = tensor(g, "m", ARES_DT_I8, 1, ARR(5));
+  ares_node *nm = node(g, ARES_OP_QMUL, 2, (int[]){ta->id, tb->id}, tm->id);
+  nm->p.elt = (ares_eltwise_params){.n = 2, .zp_in = {2, -4}, .mult = {3, 0}, .shift = 3, .zp = 1, .qmin = -100, .qmax = 100};
+  /* ties: c = {3, 5, 1, -1, -3}, d = {4, 4, 4, 4, 4}, zp_in 0, mult 1, shift 3: c*d = 12, 20, 4, -4, -12
+   * -> /8 = 1.5 -> 2, 2.5 -> 2, 0.5 -> 0, -0.5 -> 0, -1.5 -> -2 (half to even) */
+  static const int8_t c[] = {3, 5, 1, -1, -3}, d[] = {4, 4, 4, 4, 4};
+  ares_tensor *tc = input(g, v, "c", ARES_DT_I8, 1, ARR(5), c);
+  ares_tensor *td = input(g, v, "d", ARES_DT_I8, 1, ARR(5), d);
+  ares_tensor *tq = tensor(g, "q", ARES_DT_I8, 1, ARR(5));
+  ares_node *nq = node(g, ARES_OP_QMUL, 2, (int[]){tc->id, td->id}, tq->id);
+  nq->p.elt = (ares_eltwise_params){.n = 2, .zp_in = {0, 0}, .mult = {1, 0}, .shift = 3, .zp = 0, .qmin = -128, .qmax = 127};
 
   CHECK_EQ(ares_ref_run(g, v), 0);
   /* (x - 1) * 3 = 6, 0, -6, 378, -387; / 4 = 1.5 -> 2, 0, -1.5 -> -2, 94.5 -> 94,
@@ -192,6 +207,10 @@ static void test_eltwise(void) {
    *   375 + 248 = 623 -> 155.75 -> 156 -> 151 -> clamp 127 */
   static const int8_t es[] = {-3, -61, -3, -5, 127};
   CHECK_MEM(v[ts->id], es, sizeof es, "qadd");
+
+  static const int8_t em[] = {25, -100, 1, 1, -100}, eq[] = {2, 2, 0, 0, -2};
+  CHECK_MEM(v[tm->id], em, sizeof em, "qmul");
+  CHECK_MEM(v[tq->id], eq, sizeof eq, "qmul ties");
   ares_ref_free(g, v);
   ares_graph_free(g);
 }

@@ -37,10 +37,45 @@ class GeluBasic(nn.Module):
         return self.out(self.fc3(x))
 
 
+# ----------------------------------------------------------------------------------------------
+# activations_basic: SiLU, Sigmoid, Tanh, Hardswish, Softplus as tables, and a gated product
+# of two quantized activations (SwiGLU's shape: SiLU(x W1) * (x W3)), which is qmul
+
+
+class ActivationsBasic(nn.Module):
+
+    def __init__(self):
+        super().__init__()
+        self.inp = qnn.QuantIdentity()
+        self.fc1 = qnn.QuantLinear(16, 24, bias=True)
+        self.q1 = qnn.QuantIdentity()
+        self.acts = nn.ModuleList([nn.SiLU(), nn.Sigmoid(), nn.Tanh(), nn.Hardswish(), nn.Softplus()])
+        self.qa = nn.ModuleList([qnn.QuantIdentity() for _ in self.acts])
+        self.gate = qnn.QuantLinear(16, 24, bias=True)
+        self.qg = qnn.QuantIdentity()
+        self.qprod = qnn.QuantIdentity()
+        self.fc2 = qnn.QuantLinear(24, 8, bias=True)
+        self.out = qnn.QuantIdentity()
+
+    def forward(self, x):
+        x = self.inp(x)
+        h = self.q1(self.fc1(x))
+        for act, q in zip(self.acts, self.qa):
+            h = q(act(h))
+        g = self.qg(self.gate(x))
+        return self.out(self.fc2(self.qprod(h * g)))
+
+
 NETWORKS = {
     "gelu_basic":
         Spec(
             GeluBasic, (1, 8, 16), False,
             "tokens x features: QuantLinear -> GELU (erf form) and QuantLinear -> GELU (tanh "
             "approximation) between QuantIdentity quantizers (tables)"),
+    "activations_basic":
+        Spec(
+            ActivationsBasic, (1, 8, 16), False,
+            "tokens x features: SiLU, Sigmoid, Tanh, Hardswish, Softplus between QuantIdentity "
+            "quantizers (tables), then the product of that with a second quantized projection "
+            "(a gate, qmul)"),
 }
