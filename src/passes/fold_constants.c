@@ -90,9 +90,56 @@ int ares_fold_const_node(ares_graph *g, ares_node *n) {
     }
     return 0;
   }
+  case ARES_OP_ADD:
+  case ARES_OP_SUB:
+  case ARES_OP_MUL:
+  case ARES_OP_DIV: {
+    /* integer shape arithmetic (Brevitas' QuantMultiheadAttention computes its q/k/v slice
+     * bounds from Shape): int64 / int32, one operand a scalar or both the same shape;
+     * Div truncates toward zero, as ONNX's integer Div */
+    ares_tensor *b = n->nin > 1 && n->in[1] >= 0 ? g->tensors[n->in[1]] : NULL;
+    int isint = x->dtype == ARES_DT_I64 || x->dtype == ARES_DT_I32;
+    if (!isint && n->op == ARES_OP_DIV) goto float_math;
+    if (!isint || !b) return 1;
+    if (b->dtype != x->dtype) return ares_fail(n, "operands of types %s and %s", ares_dtype_name(x->dtype), ares_dtype_name(b->dtype));
+    int64_t nb = ares_tensor_numel(b);
+    const ares_tensor *big = nb > numel ? b : x;
+    if (nb != 1 && numel != 1 && nb != numel) return ares_fail(n, "unsupported: integer shape arithmetic with broadcasting");
+    ares_tensor *o = g->tensors[n->out[0]];
+    alloc_out(g, n, x->dtype, big->rank, big->dims);
+    for (int64_t i = 0; i < ares_tensor_numel(o); i++) {
+      int64_t u = ares_tensor_get_i(x, numel == 1 ? 0 : i), v = ares_tensor_get_i(b, nb == 1 ? 0 : i), r;
+      if ((u > (1 << 30) || u < -(1 << 30) || v > (1 << 30) || v < -(1 << 30)))
+        return ares_fail(n, "unsupported: shape arithmetic on values beyond 2^30");
+      if (n->op == ARES_OP_ADD) r = u + v;
+      else if (n->op == ARES_OP_SUB) r = u - v;
+      else if (n->op == ARES_OP_MUL) r = u * v;
+      else if (v == 0) return ares_fail(n, "integer division by zero");
+      else r = u / v;
+      ares_tensor_set_i(o, i, r);
+    }
+    return 0;
+  }
+  case ARES_OP_GATHER: {
+    int axis;
+    int64_t *idx, cnt = ares_gather_read(g, n, x, &axis, &idx);
+    if (cnt < 0) return -1;
+    const ares_tensor *it = g->tensors[n->in[1]];
+    int64_t dims[ARES_MAX_DIMS], outer = 1, inner = 1;
+    int rank = x->rank - 1 + it->rank, r = 0;
+    if (rank > ARES_MAX_DIMS) return ares_fail(n, "result rank %d out of range", rank);
+    for (int d = 0; d < axis; d++) dims[r++] = x->dims[d], outer *= x->dims[d];
+    for (int d = 0; d < it->rank; d++) dims[r++] = it->dims[d];
+    for (int d = axis + 1; d < x->rank; d++) dims[r++] = x->dims[d], inner *= x->dims[d];
+    char *o = alloc_out(g, n, x->dtype, rank, dims);
+    for (int64_t a = 0; a < outer; a++)
+      for (int64_t i = 0; i < cnt; i++, o += inner * (int64_t)esz)
+        memcpy(o, (char *)x->data + ((a * x->dims[axis] + idx[i]) * inner) * (int64_t)esz, (size_t)(inner * (int64_t)esz));
+    return 0;
+  }
   case ARES_OP_LOG:
   case ARES_OP_CEIL:
-  case ARES_OP_DIV: {
+  float_math: {
     /* float32 arithmetic, as the ONNX operators define it */
     ares_tensor *b = n->op == ARES_OP_DIV && n->nin > 1 && n->in[1] >= 0 ? g->tensors[n->in[1]] : NULL;
     if (n->op == ARES_OP_DIV && (!b || (ares_tensor_numel(b) != 1 && ares_tensor_numel(b) != numel)))

@@ -2,8 +2,8 @@
  * becomes one integer op, qmatmul.
  *
  * After sink-dequant both operands of such a MatMul are DQ(t) of int8 tensors. The exact
- * accumulator sum_k (a - zp_a)(b - zp_b) has scale s_a * s_b; a Div by a scalar constant
- * right after the MatMul (the 1/sqrt(d) of attention) divides that scale, exactly, in
+ * accumulator sum_k (a - zp_a)(b - zp_b) has scale s_a * s_b; a Mul or Div by a scalar
+ * constant right after the MatMul (the 1/sqrt(d) of attention) scales it, exactly, in
  * double. Where the result goes decides the output:
  *   - (through an optional Relu) into one QuantizeLinear: requantized to its int8 tensor;
  *   - straight to a graph output: float, (float)acc * fscale;
@@ -40,13 +40,15 @@ static int scalar_const(ares_graph *g, int tid, double *v) {
   return 1;
 }
 
-/* If node c divides tensor cur by a scalar constant without broadcasting it to a larger
- * rank, the factor it applies. */
+/* If node c multiplies or divides tensor cur by a scalar constant without broadcasting it
+ * to a larger rank, the factor it applies. */
 static int scalar_factor(ares_graph *g, ares_node *c, int cur, double *f) {
-  if (c->op != ARES_OP_DIV || c->nin != 2 || c->in[0] != cur) return 0; /* c / x is not a scaling */
+  if ((c->op != ARES_OP_DIV && c->op != ARES_OP_MUL) || c->nin != 2) return 0;
+  if (c->op == ARES_OP_DIV && c->in[0] != cur) return 0; /* c / x is not a scaling */
+  int other = c->in[0] == cur ? c->in[1] : c->in[0];
   double v;
-  if (!scalar_const(g, c->in[1], &v) || g->tensors[c->in[1]]->rank > g->tensors[cur]->rank) return 0;
-  *f = 1.0 / v;
+  if (!scalar_const(g, other, &v) || g->tensors[other]->rank > g->tensors[cur]->rank) return 0;
+  *f = c->op == ARES_OP_MUL ? v : 1.0 / v;
   return 1;
 }
 

@@ -375,23 +375,27 @@ static int from_linear(ares_graph *g, int y) {
   return 0;
 }
 
-/* Q(Div(y, c)) for a scalar constant c > 0 and y a linear layer's result (through layout
- * ops): Q(y) with the division recorded on the quantizer ("ares_prescale" = {mul, div},
- * float32 constants as in the model), which lower-int folds into the layer's
+/* Q(Div(y, c)) or Q(Mul(y, c)) for a scalar constant c > 0 and y a linear layer's result
+ * (through layout ops): Q(y) with the factor recorded on the quantizer ("ares_prescale" =
+ * {mul, div}, float32 constants as in the model), which lower-int folds into the layer's
  * multipliers exactly, in double: the 1/sqrt(d) of attention before q's quantizer. */
 static int hoist_scale(ares_graph *g, ares_node *q) {
   ares_node *d = ares_producer(g, q->in[0]);
-  if (!d || d->op != ARES_OP_DIV || d->nin != 2 || g->tensors[d->out[0]]->nconsumers != 1) return 0;
-  if (!ares_tensor_is_const(g, d->in[1]) || ares_tensor_is_const(g, d->in[0]) || dq_of(g, d->in[0])) return 0;
-  ares_tensor *c = g->tensors[d->in[1]];
-  if (c->dtype != ARES_DT_F32 || ares_tensor_numel(c) != 1 || c->rank > g->tensors[d->in[0]]->rank) return 0;
+  if (!d || (d->op != ARES_OP_DIV && d->op != ARES_OP_MUL) || d->nin != 2 || g->tensors[d->out[0]]->nconsumers != 1)
+    return 0;
+  int k = d->op == ARES_OP_MUL && ares_tensor_is_const(g, d->in[0]) ? 0 : 1; /* the constant */
+  int y = d->in[1 - k];
+  if (!ares_tensor_is_const(g, d->in[k]) || ares_tensor_is_const(g, y) || dq_of(g, y)) return 0;
+  ares_tensor *c = g->tensors[d->in[k]];
+  if (c->dtype != ARES_DT_F32 || ares_tensor_numel(c) != 1 || c->rank > g->tensors[y]->rank) return 0;
   float v = ((const float *)c->data)[0];
-  if (!(v > 0) || !from_linear(g, d->in[0])) return 0;
+  if (!(v > 0) || !from_linear(g, y)) return 0;
   const ares_attr *a = ares_attr_find(q, "ares_prescale");
   float *pre = a ? a->floats : ares_attr_add_floats(g, q, "ares_prescale", 2)->floats;
   if (!a) pre[0] = pre[1] = 1.0f;
-  pre[1] = pre[1] == 1.0f ? v : pre[1] * v;
-  q->in[0] = d->in[0];
+  int i = d->op == ARES_OP_MUL ? 0 : 1;
+  pre[i] = pre[i] == 1.0f ? v : pre[i] * v;
+  q->in[0] = y;
   d->dead = 1;
   ares_graph_relink(g);
   return 1;

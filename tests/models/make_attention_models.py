@@ -3,8 +3,9 @@ root with the project's venv: .venv/bin/python tests/models/make_attention_model
 
 - slice_split_gather: Slice with negative steps, Split, Gather (2-D and scalar indices) on a
   quantized activation, and a weight Slice folded into a MatMul's weight;
-- matmul_heads: q/k/v projections split into 2 heads, q.k^T and attn.v as products of two
-  quantized activations (uint8 attention), a float-output product with broadcast batch dims;
+- matmul_heads: q/k/v projections (times 0.5 before their quantizers) split into 2 heads,
+  q.k^T (divided by 2, times 0.5) and attn.v as products of two quantized activations (uint8
+  attention), float-output products with broadcast batch dims;
 - matmul_const_queries: a quantized constant (learned queries) times an activation.
 
 Each gets an input (<name>.input.npy); ares run checks them bit-exactly (tests/test_cli.sh).
@@ -66,6 +67,7 @@ def matmul_heads(rng):
     inits = [c("s", np.float32(0.05)), c("z", np.int8(0)), c("zu", np.uint8(0)), c("sq", np.float32(0.12)),
              c("sk", np.float32(0.11)), c("sv", np.float32(0.13)), c("sa", np.float32(1.5)),
              c("so", np.float32(0.2)), c("ws", np.float32(0.003)), c("gi", np.array(0, np.int64)),
+             c("half", np.float32(0.5)), c("two", np.float32(2.0)),
              c("shp", np.array([1, S, H, D], np.int64)), c("shp2", np.array([1, S, E], np.int64))]
     nodes = [h.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
              h.make_node("DequantizeLinear", ["q", "s", "z"], ["d"])]
@@ -75,9 +77,12 @@ def matmul_heads(rng):
                   h.make_node("MatMul", ["d", nm + "w"], [nm + "mm"]),
                   h.make_node("Reshape", [nm + "mm", "shp"], [nm + "r"]),
                   h.make_node("Transpose", [nm + "r"], [nm + "t"], perm=perm),
-                  h.make_node("QuantizeLinear", [nm + "t", sc, "z"], [nm + "Q"]),
+                  h.make_node("Mul", [nm + "t", "half"], [nm + "m"]),  # folded into the q/k/v layer
+                  h.make_node("QuantizeLinear", [nm + "m", sc, "z"], [nm + "Q"]),
                   h.make_node("DequantizeLinear", [nm + "Q", sc, "z"], [nm + "D"])]
-    nodes += [h.make_node("MatMul", ["qD", "kD"], ["att"]),  # [1,2,8,8]
+    nodes += [h.make_node("MatMul", ["qD", "kD"], ["att0"]),  # [1,2,8,8]
+              h.make_node("Div", ["att0", "two"], ["att1"]),  # folded into the product's requantization
+              h.make_node("Mul", ["att1", "half"], ["att"]),
               h.make_node("Relu", ["att"], ["attr"]),
               h.make_node("QuantizeLinear", ["attr", "sa", "zu"], ["aQ"]),  # uint8: zp -128 inside
               h.make_node("DequantizeLinear", ["aQ", "sa", "zu"], ["aD"]),

@@ -514,3 +514,7 @@ from . import nets_norm  # noqa: E402  (at the end: nets_norm imports Spec from 
 NETWORKS.update(nets_norm.NETWORKS)
 from . import nets_eltwise  # noqa: E402  (networks of elementwise ops; imports Spec from here)
 NETWORKS.update(nets_eltwise.NETWORKS)
+
+from . import nets_transformer  # noqa: E402  (attention networks; imports Spec from here)
+
+NETWORKS.update(nets_transformer.NETWORKS)
