@@ -108,6 +108,16 @@ NETWORKS = {
             "brevitas.nn.QuantMultiheadAttention (embed 16, 2 heads, batch_first): packed "
             "in-projection sliced into q/k/v, q scaled by 1/sqrt(d) before its quantizer, "
             "q.k^T into a float Softmax (int32 scores), uint8 attention x v, out-projection"),
+    "transformer_simple":
+        Spec(
+            TransformerSimple, (1, 8, 16), False,
+            "one pre-norm ares.nn.TransformerBlock: LayerNorm, 2-head self-attention "
+            "(q.k^T / sqrt(d), Softmax, attn.v), residual Adds, GELU MLP"),
+    "multiblock_transformer":
+        Spec(
+            MultiblockTransformer, (1, 16, 8), False,
+            "input projection 8 -> 32, two TransformerBlocks (2 heads, MLP 64), final "
+            "LayerNorm, linear head, quantized output"),
     "cross_attention":
         Spec(
             CrossAttentionNet, (1, 12, 16), False,
