@@ -23,20 +23,6 @@ static int need_inputs(ares_node *n, int count) {
 }
 
 /* Squeeze/Unsqueeze axes: attribute before opset 13, input from 13 on. */
-static int read_axes(ares_graph *g, ares_node *n, int64_t *axes) {
-  int c = ares_attr_ints(n, "axes", axes, ARES_MAX_DIMS);
-  if (c >= 0) return c;
-  if (n->nin > 1 && n->in[1] >= 0) {
-    if (!ares_tensor_is_const(g, n->in[1])) return ares_fail(n, "unsupported: axes is not a constant");
-    ares_tensor *a = g->tensors[n->in[1]];
-    int64_t na = ares_tensor_numel(a);
-    if (na > ARES_MAX_DIMS) return ares_fail(n, "too many axes");
-    for (int64_t i = 0; i < na; i++) axes[i] = ares_tensor_get_i(a, i);
-    return (int)na;
-  }
-  return 0;
-}
-
 static int infer_node(ares_graph *g, ares_node *n) {
   if (n->nout < 1 || n->out[0] < 0) return ares_fail(n, "has no output");
   if (need_inputs(n, 1) < 0) return -1;
@@ -204,7 +190,7 @@ static int infer_node(ares_graph *g, ares_node *n) {
   case ARES_OP_SQUEEZE:
   case ARES_OP_UNSQUEEZE: {
     int64_t axes[ARES_MAX_DIMS];
-    int na = read_axes(g, n, axes);
+    int na = ares_axes_read(g, n, axes);
     if (na < 0) return -1;
     int orank = n->op == ARES_OP_SQUEEZE ? rank - na : rank + na;
     if (n->op == ARES_OP_SQUEEZE && na == 0) orank = 0;
@@ -321,7 +307,7 @@ static int infer_node(ares_graph *g, ares_node *n) {
     break;
   case ARES_OP_REDUCEMEAN: {
     int64_t axes[ARES_MAX_DIMS];
-    int na = read_axes(g, n, axes);
+    int na = ares_axes_read(g, n, axes);
     if (na < 0) return -1;
     char mark[ARES_MAX_DIMS] = {0};
     for (int i = 0; i < na; i++) {

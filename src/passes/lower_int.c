@@ -443,6 +443,77 @@ static int lower_avgpool(ares_graph *g, ares_node *n) {
   return 0;
 }
 
+/* An int8 tensor of the given shape and quantization, for the views of lower_reducemean. */
+static ares_tensor *int8_view(ares_graph *g, const char *name, const int64_t *dims, int rank, const ares_quant *q) {
+  ares_tensor *t = ares_tensor_new(g, name);
+  t->dtype = ARES_DT_I8;
+  t->rank = rank;
+  memcpy(t->dims, dims, sizeof(int64_t) * (size_t)rank);
+  t->has_shape = 1;
+  t->q = *q;
+  return t;
+}
+
+/* ReduceMean over contiguous axes of a quantized tensor (outside a norm chain: the mean over
+ * tokens or time of a classifier head). The tensor viewed as [1, outer, k, inner] is an
+ * average pool with a k x 1 window: the same int32 window sum and per-count requantization
+ * as qavgpool (SEMANTICS), between two reshapes (byte copies). */
+static int lower_reducemean(ares_graph *g, ares_node *n) {
+  ares_tensor *x = int_input(g, n, 0);
+  if (!x) return -1;
+  if (x->q.nscale != 1) return ares_fail(n, "unsupported: mean of a per-channel quantized tensor");
+  int64_t axes[ARES_MAX_DIMS];
+  int na = ares_axes_read(g, n, axes);
+  if (na < 0) return -1;
+  char mark[ARES_MAX_DIMS] = {0};
+  for (int i = 0; i < na; i++) mark[axes[i] < 0 ? axes[i] + x->rank : axes[i]] = 1; /* checked by infer-shapes */
+  if (na == 0) {
+    if (ares_attr_int(n, "noop_with_empty_axes", 0)) return ares_fail(n, "unsupported: ReduceMean with no axes (an identity)");
+    for (int i = 0; i < x->rank; i++) mark[i] = 1;
+  }
+  int first = -1, last = -1;
+  for (int i = 0; i < x->rank; i++)
+    if (mark[i]) {
+      if (first < 0) first = i;
+      else if (last != i - 1) return ares_fail(n, "unsupported: ReduceMean over axes that are not adjacent");
+      last = i;
+    }
+  int64_t outer = 1, k = 1, inner = 1;
+  for (int i = 0; i < x->rank; i++) *(i < first ? &outer : i <= last ? &k : &inner) *= x->dims[i];
+  if (k > 65536) return ares_fail(n, "unsupported: mean over %lld elements (at most 65536)", (long long)k);
+  if (outer > INT32_MAX || inner > INT32_MAX) return ares_fail(n, "unsupported: tensor too large");
+  sink_info s;
+  if (find_sink(g, n, 0, 0, &s) < 0) return -1;
+  ares_node *pool = new_int_node(g, ARES_OP_QAVGPOOL, n, 1, &s);
+  ares_pool_params *p = &pool->p.pool;
+  p->kh = (int)k;
+  p->kw = p->sh = p->sw = p->dh = p->dw = 1;
+  p->x_zp = x->q.zp[0];
+  p->ncount = (int)k;
+  ares_requant *rq = &p->rq;
+  rq->n = p->ncount;
+  rq->mult = ares_alloc(g, sizeof(int32_t) * (size_t)rq->n);
+  rq->shift = ares_alloc(g, sizeof(int8_t) * (size_t)rq->n);
+  out_range(&s, &rq->zp, &rq->qmin, &rq->qmax);
+  for (int c = 1; c <= rq->n; c++)
+    if (ares_quant_multiplier((double)x->q.scale[0] / ((double)c * s.t->q.scale[0]), &rq->mult[c - 1], &rq->shift[c - 1]) < 0)
+      return ares_fail(n, "unsupported: requantization factor too large (is the output quantizer calibrated?)");
+  pool->acc_bound = k * (x->q.qmax - (int64_t)x->q.qmin + 1);
+  pool->macs = outer * k * inner;
+  /* x -> [1, outer, k, inner] -> pool -> [1, outer, 1, inner] -> the Q's tensor */
+  ares_tensor *xv = int8_view(g, x->name, (int64_t[]){1, outer, k, inner}, 4, &x->q);
+  ares_tensor *yv = int8_view(g, s.t->name, (int64_t[]){1, outer, 1, inner}, 4, &s.t->q);
+  ares_node *r1 = ares_node_new(g, ARES_OP_QRESHAPE, n->name, 1, 1), *r2 = ares_node_new(g, ARES_OP_QRESHAPE, n->name, 1, 1);
+  r1->in[0] = x->id;
+  r1->out[0] = xv->id;
+  pool->in[0] = xv->id;
+  pool->out[0] = yv->id;
+  r2->in[0] = yv->id;
+  r2->out[0] = s.out_id;
+  finish(n, &s);
+  return 0;
+}
+
 int ares_lower_concat(ares_graph *g, ares_node *n) {
   ares_tensor *x0 = int_input(g, n, 0);
   if (!x0) return -1;
@@ -582,6 +653,7 @@ int ares_pass_lower_int(ares_graph *g) {
     case ARES_OP_MATMUL: r = lower_linear(g, n); break;
     case ARES_OP_ADD: r = lower_add(g, n); break;
     case ARES_OP_MUL: r = lower_mul(g, n); break;
+    case ARES_OP_REDUCEMEAN: r = lower_reducemean(g, n); break;
     case ARES_OP_AVGPOOL:
     case ARES_OP_GLOBALAVGPOOL: r = lower_avgpool(g, n); break;
     case ARES_OP_CONCAT: r = ares_lower_concat(g, n); break;

@@ -204,3 +204,17 @@ int64_t ares_gather_read(ares_graph *g, const ares_node *n, const ares_tensor *x
   }
   return cnt;
 }
+
+int ares_axes_read(const ares_graph *g, const ares_node *n, int64_t *axes) {
+  int c = ares_attr_ints(n, "axes", axes, ARES_MAX_DIMS);
+  if (c >= 0) return c;
+  if (n->nin > 1 && n->in[1] >= 0) {
+    if (!ares_tensor_is_const(g, n->in[1])) return ares_fail(n, "unsupported: axes is not a constant");
+    ares_tensor *a = g->tensors[n->in[1]];
+    int64_t na = ares_tensor_numel(a);
+    if (na > ARES_MAX_DIMS) return ares_fail(n, "too many axes");
+    for (int64_t i = 0; i < na; i++) axes[i] = ares_tensor_get_i(a, i);
+    return (int)na;
+  }
+  return 0;
+}

@@ -35,4 +35,8 @@ int ares_split_read(const ares_graph *g, const ares_node *n, const ares_tensor *
  * allocated in g. Returns their count or -1 (reported). */
 int64_t ares_gather_read(ares_graph *g, const ares_node *n, const ares_tensor *x, int *axis, int64_t **idx);
 
+/* The axes of a reduction: the `axes` attribute (opset < 18) or the constant second input
+ * (opset 18), as given (may be negative). Returns their count (0: none given) or -1. */
+int ares_axes_read(const ares_graph *g, const ares_node *n, int64_t *axes);
+
 #endif

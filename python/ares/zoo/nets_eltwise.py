@@ -66,6 +66,29 @@ class ActivationsBasic(nn.Module):
         return self.out(self.fc2(self.qprod(h * g)))
 
 
+# ----------------------------------------------------------------------------------------------
+# mean_basic: ReduceMean over tokens (a classifier head's pooling), then over the last axis
+
+
+class MeanBasic(nn.Module):
+
+    def __init__(self):
+        super().__init__()
+        self.inp = qnn.QuantIdentity()
+        self.fc1 = qnn.QuantLinear(16, 24, bias=True)
+        self.q1 = qnn.QuantIdentity()
+        self.q2 = qnn.QuantIdentity()
+        self.fc2 = qnn.QuantLinear(24, 12, bias=True)
+        self.q3 = qnn.QuantIdentity()
+        self.out = qnn.QuantIdentity()
+
+    def forward(self, x):
+        h = self.q1(self.fc1(self.inp(x)))
+        tok = self.q2(h.mean(dim=1))  # [1, 24]
+        y = self.q3(self.fc2(tok)).reshape(-1, 3, 4)
+        return self.out(y.mean(dim=-1, keepdim=True))  # [1, 3, 1]
+
+
 NETWORKS = {
     "gelu_basic":
         Spec(
@@ -78,4 +101,10 @@ NETWORKS = {
             "tokens x features: SiLU, Sigmoid, Tanh, Hardswish, Softplus between QuantIdentity "
             "quantizers (tables), then the product of that with a second quantized projection "
             "(a gate, qmul)"),
+    "mean_basic":
+        Spec(
+            MeanBasic, (1, 10, 16), False,
+            "tokens x features: QuantLinear, the mean over tokens (ReduceMean axis 1) into a "
+            "QuantLinear head, then a mean over the last axis (keepdims), each quantized: "
+            "qavgpool over a k x 1 window"),
 }
