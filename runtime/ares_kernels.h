@@ -227,4 +227,8 @@ void ares_softmax_s8(const void *x, int8_t *y, int64_t r0, int64_t r1, const are
  * bytewise (uint8 x -> int8 x - 128; int8 x -> uint8 x + 128). */
 void ares_cast_u8_s8(const void *x, void *y, int64_t n);
 
+/* Token embedding: y[t][:] = table[ids[t]][:] (rows of d) for 0 <= ids[t] < vocab, a row of
+ * oob (the output's zero point) for any other index. */
+void ares_embed_s8(const int8_t *table, const int64_t *ids, int8_t *y, int64_t n, int64_t vocab, int32_t d, int8_t oob);
+
 #endif

@@ -321,6 +321,15 @@ static int emit_qlut(ares_emit_ctx *c, const ares_node *n) {
   return 0;
 }
 
+/* Runs from L2 on the orchestrator: a row copy per token. */
+static int emit_qembed(ares_emit_ctx *c, const ares_node *n) {
+  const ares_tensor *w = c->g->tensors[n->in[0]];
+  fprintf(c->f, "  ares_embed_s8(%s, %s, %s, %" PRId64 ", %" PRId64 ", %" PRId64 ", %d);\n", ares_emit_ref(c, n->in[0]),
+          ares_emit_ref(c, n->in[1]), ares_emit_ref(c, n->out[0]), ares_tensor_numel(c->g->tensors[n->in[1]]), w->dims[0],
+          w->dims[1], n->p.embed.oob);
+  return 0;
+}
+
 typedef int (*emit_fn)(ares_emit_ctx *c, const ares_node *n);
 
 static const emit_fn emitters[ARES_OP_COUNT] = {
@@ -336,6 +345,7 @@ static const emit_fn emitters[ARES_OP_COUNT] = {
     [ARES_OP_QCAST] = emit_qcast,
     [ARES_OP_QLAYERNORM] = emit_qnorm,    [ARES_OP_QRMSNORM] = emit_qnorm,        [ARES_OP_QSOFTMAX] = emit_qsoftmax,
     [ARES_OP_QLUT] = emit_qlut, [ARES_OP_QMUL] = emit_eltwise,
+    [ARES_OP_QEMBED] = emit_qembed,
 };
 
 int ares_emit_node(ares_emit_ctx *c, const ares_node *n) {

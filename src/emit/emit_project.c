@@ -528,7 +528,7 @@ static const char *runtime_files[] = {
     "hal/rv32_start.S", "hal/ares_hal_pmsis.c", "hal/ares_hal_pulp.c", "kernels/ares_quant.c", "kernels/ares_conv2d.c", "kernels/ares_linear.c",
     "kernels/ares_eltwise.c", "kernels/ares_concat.c", "kernels/ares_pool.c", "kernels/ares_pad.c", "kernels/ares_transpose.c", "kernels/ares_slice.c", "kernels/ares_matmul.c",
     "ares_tiled_matmul.h", "ares_tiled_matmul.c",
-    "kernels/ares_rq_internal.h", "kernels/ares_rope.c", "ares_tiled_rope.c", "ares_tiled_scan.c", "kernels/ares_scan.c", "kernels/ares_cast.c", "kernels/ares_quant_axis.c", "ares_tiled_rows.h", "ares_tiled_rows.c", "kernels/ares_norm.c", "kernels/ares_softmax.c", "ares_tiled_lut.c", "kernels/ares_lut.c",
+    "kernels/ares_rq_internal.h", "kernels/ares_rope.c", "ares_tiled_rope.c", "ares_tiled_scan.c", "kernels/ares_scan.c", "kernels/ares_cast.c", "kernels/ares_quant_axis.c", "ares_tiled_rows.h", "ares_tiled_rows.c", "kernels/ares_norm.c", "kernels/ares_softmax.c", "ares_tiled_lut.c", "kernels/ares_lut.c", "kernels/ares_embed.c",
 };
 
 static int copy_runtime(const char *dir) {

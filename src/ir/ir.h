@@ -270,6 +270,12 @@ typedef struct {
   float *ftable;  /* [256] or NULL */
 } ares_lut_params;
 
+/* qembed (inputs: the int8 table [vocab][d], integer indices): y[t] = table[ids[t]]; an
+ * index outside 0..vocab-1 gives a row of `oob` (the output's zero point: real 0). */
+typedef struct {
+  int32_t oob;
+} ares_embed_params;
+
 typedef struct ares_node {
   int id;
   char *name;
@@ -299,6 +305,7 @@ typedef struct ares_node {
     ares_norm_params norm;
     ares_softmax_params softmax;
     ares_lut_params lut;
+    ares_embed_params embed;
   } p;
   int64_t macs;
   /* lower-int's range proof: the largest |int32 accumulator| any input can produce (bias

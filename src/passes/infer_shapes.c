@@ -291,7 +291,16 @@ static int infer_node(ares_graph *g, ares_node *n) {
   case ARES_OP_GATHER: {
     int axis;
     int64_t *idx;
-    if (ares_gather_read(g, n, x, &axis, &idx) < 0) return -1;
+    if (n->nin > 1 && n->in[1] >= 0 && !ares_tensor_is_const(g, n->in[1])) {
+      /* run-time indices (a token embedding): only the shape here, lower-embed does the rest */
+      int64_t a = ares_attr_int(n, "axis", 0);
+      if (a < 0) a += x->rank;
+      if (a < 0 || a >= x->rank) return ares_fail(n, "axis out of range");
+      axis = (int)a;
+      if (!in_t(g, n, 1)->has_shape) return ares_fail(n, "indices have no known shape");
+    } else if (ares_gather_read(g, n, x, &axis, &idx) < 0) {
+      return -1;
+    }
     const ares_tensor *it = in_t(g, n, 1);
     rank = x->rank - 1 + it->rank;
     if (rank > ARES_MAX_DIMS) return ares_fail(n, "result rank %d out of range", rank);

@@ -78,33 +78,33 @@ static int64_t *slice_map(const int64_t *m, const ares_tensor *x, const int64_t 
   return o;
 }
 
-/* The integer tensor behind u, through integer data movement (reshape, transpose, slice). */
+/* The anchor (is->base) behind u, through integer data movement (reshape, transpose,
+ * slice) that sink-dequant put between them. */
 static int64_t *trace_int(island *is, ares_tensor *u) {
-  ares_node *p = ares_producer(is->g, u->id);
-  if (p && (p->op == ARES_OP_QRESHAPE || p->op == ARES_OP_QTRANSPOSE || p->op == ARES_OP_QSLICE)) {
-    ares_tensor *x = is->g->tensors[p->in[0]];
-    int64_t *m = trace_int(is, x), *o;
-    if (!m || p->op == ARES_OP_QRESHAPE) return m;
-    if (p->op == ARES_OP_QSLICE) {
-      o = slice_map(m, x, p->p.slice.start, p->p.slice.step, u->dims);
-    } else {
-      int64_t perm[ARES_MAX_DIMS];
-      for (int d = 0; d < x->rank; d++) perm[d] = p->p.transpose.perm[d];
-      o = permute(m, x, perm);
-    }
-    free(m);
-    return o;
+  if (u == is->base) {
+    int64_t count = ares_tensor_numel(u);
+    int64_t *m = new_map(count);
+    for (int64_t i = 0; i < count; i++) m[i] = i + 1;
+    return m;
   }
-  if (is->base && is->base != u) return NULL;
-  is->base = u;
-  int64_t count = ares_tensor_numel(u);
-  int64_t *m = new_map(count);
-  for (int64_t i = 0; i < count; i++) m[i] = i + 1;
-  return m;
+  ares_node *p = ares_producer(is->g, u->id);
+  if (!p || (p->op != ARES_OP_QRESHAPE && p->op != ARES_OP_QTRANSPOSE && p->op != ARES_OP_QSLICE)) return NULL;
+  ares_tensor *x = is->g->tensors[p->in[0]];
+  int64_t *m = trace_int(is, x), *o;
+  if (!m || p->op == ARES_OP_QRESHAPE) return m;
+  if (p->op == ARES_OP_QSLICE) {
+    o = slice_map(m, x, p->p.slice.start, p->p.slice.step, u->dims);
+  } else {
+    int64_t perm[ARES_MAX_DIMS];
+    for (int d = 0; d < x->rank; d++) perm[d] = p->p.transpose.perm[d];
+    o = permute(m, x, perm);
+  }
+  free(m);
+  return o;
 }
 
-/* Each element of float tensor tid as +-(1 + index into the base), or NULL when tid is not
- * pure data movement of one dequantized tensor. */
+/* Each element of float tensor tid as +-(1 + index into the anchor), or NULL when tid is
+ * not pure data movement of the anchor. */
 static int64_t *trace(island *is, int tid) {
   ares_graph *g = is->g;
   ares_node *p = ares_producer(g, tid);
@@ -195,12 +195,19 @@ typedef struct {
   int64_t *map;
 } term;
 
+/* The operand of Mul(operand, constant) producing tid: its input index, or -1. */
+static int mul_operand(ares_graph *g, int tid) {
+  ares_node *mul = ares_producer(g, tid);
+  if (!mul || mul->op != ARES_OP_MUL || mul->nin != 2 || mul->in[0] < 0 || mul->in[1] < 0) return -1;
+  return ares_tensor_is_const(g, mul->in[1]) ? 0 : ares_tensor_is_const(g, mul->in[0]) ? 1 : -1;
+}
+
 static int read_term(island *is, int tid, term *t) {
   ares_graph *g = is->g;
   ares_node *mul = ares_producer(g, tid);
-  if (!mul || mul->op != ARES_OP_MUL || mul->nin != 2 || mul->in[0] < 0 || mul->in[1] < 0) return 0;
-  int k = ares_tensor_is_const(g, mul->in[1]) ? 1 : ares_tensor_is_const(g, mul->in[0]) ? 0 : -1;
+  int k = mul_operand(g, tid);
   if (k < 0) return 0;
+  k = 1 - k; /* the constant's index */
   ares_tensor *a = g->tensors[mul->in[1 - k]], *c = g->tensors[mul->in[k]], *y = g->tensors[tid];
   if (ares_tensor_is_const(g, a->id) || a->rank != y->rank || memcmp(a->dims, y->dims, sizeof(int64_t) * (size_t)y->rank))
     return 0;
@@ -250,7 +257,13 @@ static int lower_rope(ares_graph *g, ares_node *add) {
   island is = {g, NULL, {0}, 0};
   term t[2] = {{0}};
   int rc = 0;
-  if (!read_term(&is, add->in[0], &t[0]) || !read_term(&is, add->in[1], &t[1])) goto done;
+  /* the anchor: the integer tensor one operand (x in x * cos) dequantizes directly */
+  for (int k = 0; k < 2 && !is.base; k++) {
+    int op = mul_operand(g, add->in[k]);
+    ares_node *dq = op < 0 ? NULL : ares_producer(g, ares_producer(g, add->in[k])->in[op]);
+    if (dq && dq->op == ARES_OP_DEQUANTIZELINEAR) is.base = g->tensors[dq->in[0]];
+  }
+  if (!is.base || !read_term(&is, add->in[0], &t[0]) || !read_term(&is, add->in[1], &t[1])) goto done;
   int64_t count = ares_tensor_numel(y), d = y->dims[y->rank - 1];
   if (ares_tensor_numel(is.base) != count || d < 2) goto done;
   if (!is_identity(t[0].map, count)) {

@@ -19,6 +19,7 @@ int ares_pass_canon_qop(ares_graph *g);
 int ares_pass_canon_quant(ares_graph *g);
 int ares_pass_infer_shapes(ares_graph *g);
 int ares_pass_fold_batchnorm(ares_graph *g);
+int ares_pass_lower_embed(ares_graph *g);
 int ares_pass_sink_dequant(ares_graph *g);
 int ares_pass_lower_matmul(ares_graph *g);
 int ares_pass_lower_rope(ares_graph *g);

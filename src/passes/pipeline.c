@@ -12,6 +12,7 @@ static const ares_pass pipeline[] = {
     {"canon-quant", ares_pass_canon_quant, "Q->Clip->DQ and QONNX Quant -> integer tensors with quantization; quantized weights"},
     {"infer-shapes", ares_pass_infer_shapes, "static shape of every tensor"},
     {"fold-batchnorm", ares_pass_fold_batchnorm, "BatchNormalization after Conv -> per-channel weight scale and bias"},
+    {"lower-embed", ares_pass_lower_embed, "Gather of a quantized constant table at run-time indices (token embedding) -> qembed"},
     {"sink-dequant", ares_pass_sink_dequant, "move DequantizeLinear past Relu/MaxPool/Reshape/Transpose/Pad/... (scale propagation)"},
     {"lower-matmul", ares_pass_lower_matmul, "MatMul of two quantized activations -> qmatmul (int8 out, or int32 for a float reader)"},
     {"lower-rope", ares_pass_lower_rope, "x*cos + rotate(x)*sin between quantizers (RoPE, half-split or interleaved) -> qrope"},

@@ -30,6 +30,7 @@ static const ares_ref_fn ref_table[ARES_OP_COUNT] = {
     [ARES_OP_QRMSNORM] = ares_ref_qrmsnorm,
     [ARES_OP_QSOFTMAX] = ares_ref_qsoftmax,
     [ARES_OP_QLUT] = ares_ref_qlut,
+    [ARES_OP_QEMBED] = ares_ref_qembed,
 };
 
 int ares_ref_supports(ares_op op) { return op >= 0 && op < ARES_OP_COUNT && ref_table[op] != NULL; }

@@ -36,6 +36,8 @@ int ares_ref_qreshape(const ares_graph *g, const ares_node *n, void **values);
 int ares_ref_qtranspose(const ares_graph *g, const ares_node *n, void **values);
 int ares_ref_qslice(const ares_graph *g, const ares_node *n, void **values);
 int ares_ref_qgather(const ares_graph *g, const ares_node *n, void **values);
+/* ref_embed.c */
+int ares_ref_qembed(const ares_graph *g, const ares_node *n, void **values);
 /* ref_rope.c */
 int ares_ref_qrope(const ares_graph *g, const ares_node *n, void **values);
 /* ref_ssm.c */

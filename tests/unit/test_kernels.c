@@ -966,6 +966,17 @@ static void test_rope_random(void) {
   }
 }
 
+/* ---- token embedding */
+
+static void test_embed_hand(void) {
+  static const int8_t w[] = {1, 2, 3, -4, -5, -6, 7, 8, 9};
+  static const int64_t ids[] = {2, 0, 3, -1, 2, INT64_MIN};
+  static const int8_t ey[] = {7, 8, 9, 1, 2, 3, -7, -7, -7, -7, -7, -7, 7, 8, 9, -7, -7, -7};
+  int8_t y[18];
+  ares_embed_s8(w, ids, y, 6, 3, 3, -7);
+  CHECK_MEM(y, ey, sizeof y, "embed hand");
+}
+
 int main(void) {
   test_rhe_hand();
   test_rhe_random();
@@ -990,6 +1001,7 @@ int main(void) {
   test_matmul_random();
   test_rope_hand();
   test_rope_random();
+  test_embed_hand();
   /* the random requant parameters must produce mostly unclamped outputs to mean anything */
   CHECK(n_total > 0 && n_inside * 10 > n_total * 4);
   fprintf(stderr, "conv/linear int8 outputs strictly inside [qmin, qmax]: %ld of %ld\n", n_inside,

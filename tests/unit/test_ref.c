@@ -246,6 +246,26 @@ static void test_rope(void) {
   }
 }
 
+/* --- QEMBED --------------------------------------------------------------------------------- */
+
+static void test_embed(void) {
+  ares_graph *g = ares_graph_new();
+  void *v[MAXT] = {0};
+  static const int8_t w[] = {1, 2, 3, -4, -5, -6, 7, 8, 9}; /* 3 rows of 3 */
+  static const int64_t ids[] = {2, 0, 3, -1, 2};
+  ares_tensor *tw = constant(g, "w", ARES_DT_I8, 2, ARR(3, 3), w);
+  ares_tensor *ti = input(g, v, "ids", ARES_DT_I64, 2, ARR(1, 5), ids);
+  ares_tensor *ty = tensor(g, "y", ARES_DT_I8, 3, ARR(1, 5, 3));
+  ares_node *n = node(g, ARES_OP_QEMBED, 2, (int[]){tw->id, ti->id}, ty->id);
+  n->p.embed.oob = -7;
+  CHECK_EQ(ares_ref_run(g, v), 0);
+  /* rows 2, 0, then 3 and -1 are outside 0..2 (a row of -7), then row 2 again */
+  static const int8_t ey[] = {7, 8, 9, 1, 2, 3, -7, -7, -7, -7, -7, -7, 7, 8, 9};
+  CHECK_MEM(v[ty->id], ey, sizeof ey, "qembed");
+  ares_ref_free(g, v);
+  ares_graph_free(g);
+}
+
 /* --- QCONV --------------------------------------------------------------------------------- */
 
 static void test_conv(void) {
@@ -707,6 +727,7 @@ int main(void) {
   test_quantize();
   test_eltwise();
   test_rope();
+  test_embed();
   test_conv();
   test_linear();
   test_int_io();

@@ -39,7 +39,7 @@ from .layers import (  # noqa: F401
     ResidualBlock,
     Int32Bias,
 )
-from .llama import RotaryEmbedding  # noqa: F401
+from .llama import Embedding, RMSNorm, RotaryEmbedding, SwiGLU  # noqa: F401
 from .mamba import BiMamba, CausalConv1d, Mamba, PatchEmbed, SelectiveScan  # noqa: F401
 from .attention import (  # noqa: F401
     MultiHeadSelfAttention,
@@ -51,7 +51,7 @@ from .attention import (  # noqa: F401
 __all__ = [
     "QuantIdentity", "ReLU", "Conv1d", "Conv2d", "Linear", "MaxPool1d", "MaxPool2d",
     "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "Flatten", "Add", "Cat",
-    "ResidualBlock", "Int32Bias", "RotaryEmbedding", "SelectiveScan",
+    "ResidualBlock", "Int32Bias", "Embedding", "RMSNorm", "RotaryEmbedding", "SwiGLU", "SelectiveScan",
     "CausalConv1d", "Mamba", "BiMamba", "PatchEmbed",
     "MultiHeadSelfAttention", "CrossAttention", "AlternatingAttention", "TransformerBlock"
 ]

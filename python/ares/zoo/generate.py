@@ -73,8 +73,13 @@ def build_trained(name: str) -> torch.nn.Module:
     model.train()
     opt = torch.optim.Adam(model.parameters(), lr=spec.lr)
     for _ in range(spec.steps):
-        x = torch.randn((spec.batch,) + tuple(spec.input_shape[1:]), generator=gen)
-        y = _v(model(x))
+        shape = (spec.batch,) + tuple(spec.input_shape[1:])
+        if spec.vocab:  # token ids; the teacher sees them as floats
+            ids = torch.randint(0, spec.vocab, shape, generator=gen)
+            y, x = _v(model(ids)), ids.float() / spec.vocab
+        else:
+            x = torch.randn(shape, generator=gen)
+            y = _v(model(x))
         if r2 is None:
             out_dim = int(np.prod(y.shape[1:]))
             r2 = torch.randn(hidden, out_dim, generator=gen) * (2.0 / hidden**0.5)
@@ -94,6 +99,8 @@ def build_trained(name: str) -> torch.nn.Module:
 def example_input(name: str) -> np.ndarray:
     spec = NETWORKS[name]
     rng = np.random.default_rng(seed_of(name) + 2)
+    if spec.vocab:
+        return rng.integers(0, spec.vocab, spec.input_shape).astype(np.int64)
     return rng.standard_normal(spec.input_shape).astype(np.float32)
 
 
