@@ -106,7 +106,8 @@ static int run_model(const char *model, const char *input, ares_graph **gout, fl
   }
   void **values = calloc((size_t)g->ntensors, sizeof(void *));
   int rc = -1;
-  if (strcmp(in.dtype, "f4") != 0 || in.nbytes != ares_tensor_nbytes(g->tensors[g->inputs[0]])) {
+  const ares_tensor *x = g->tensors[g->inputs[0]];
+  if (strcmp(in.dtype, ares_dtype_npy(x->dtype)) != 0 || in.nbytes != ares_tensor_nbytes(x)) {
     ares_fail(NULL, "%s does not match the model's input", input);
   } else {
     values[g->inputs[0]] = in.data;

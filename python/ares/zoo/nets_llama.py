@@ -2,7 +2,9 @@
 
 Merged into `ares.zoo.nets.NETWORKS` at the end of nets.py."""
 
+import brevitas.nn as qnn
 import torch.nn as nn
+from brevitas.quant import Int8WeightPerTensorFloat
 
 from .. import nn as ann
 from .nets import Spec
@@ -29,10 +31,59 @@ class RopeBasic(nn.Module):
         return self.rope_inter(self.rope_half(x))
 
 
+# ----------------------------------------------------------------------------------------------
+# rope_attention: multi-head self-attention with RoPE on q and k
+
+
+class RopeAttention(nn.Module):
+    """QuantIdentity, then ares.nn.MultiHeadSelfAttention (4 heads of 8) whose q and k go
+    through one RotaryEmbedding per head (rotate_half), quantized output."""
+
+    def __init__(self, dim=32, heads=4, seq=8):
+        super().__init__()
+        self.inp = ann.QuantIdentity()
+        self.attn = ann.MultiHeadSelfAttention(dim, heads, rope=ann.RotaryEmbedding(dim // heads, seq))
+
+    def forward(self, x):
+        return self.attn(self.inp(x))
+
+
+# ----------------------------------------------------------------------------------------------
+# embed_basic: token embedding (int64 ids), both qembed forms, RMSNorm, RoPE
+
+
+class EmbedBasic(nn.Module):
+    """Two lookups of the same ids: a bare Brevitas QuantEmbedding read unquantized by an
+    RMSNorm (qembed keeps the table's scale), and ares.nn.Embedding (its output quantizer
+    folded into the table); their sum (ares.nn.Add), then interleaved RoPE on [B, T, D]."""
+
+    def __init__(self, vocab=40, dim=16, seq=6):
+        super().__init__()
+        self.emb = ann.Embedding(vocab, dim)
+        self.pos = qnn.QuantEmbedding(vocab, dim, weight_quant=Int8WeightPerTensorFloat)
+        self.add = ann.Add()
+        self.norm = ann.RMSNorm(dim)
+        self.rope = ann.RotaryEmbedding(dim, seq, interleaved=True)
+
+    def forward(self, ids):
+        return self.rope(self.add(self.emb(ids), self.norm(self.pos(ids))))
+
+
 NETWORKS = {
     "rope_basic":
         Spec(
             RopeBasic, (1, 2, 8, 16), False,
             "rotary position encoding on [B, H, T, D]: rotate_half (base 10000) then interleaved "
             "pairs (base 100, tables longer than the sequence), constant cos/sin"),
+    "rope_attention":
+        Spec(
+            RopeAttention, (1, 8, 32), False,
+            "multi-head self-attention (4 heads) with rotary encoding of q and k per head "
+            "(ares.nn.MultiHeadSelfAttention + RotaryEmbedding): qmatmul, qsoftmax, qrope"),
+    "embed_basic":
+        Spec(
+            EmbedBasic, (1, 6), False,
+            "token embedding of int64 ids (vocab 40): a bare QuantEmbedding read by RMSNorm, "
+            "ares.nn.Embedding (quantizer folded into the table), their Add, interleaved RoPE",
+            vocab=40),
 }
