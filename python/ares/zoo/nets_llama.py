@@ -55,7 +55,8 @@ class RopeAttention(nn.Module):
 class EmbedBasic(nn.Module):
     """Two lookups of the same ids: a bare Brevitas QuantEmbedding read unquantized by an
     RMSNorm (qembed keeps the table's scale), and ares.nn.Embedding (its output quantizer
-    folded into the table); their sum (ares.nn.Add), then interleaved RoPE on [B, T, D]."""
+    folded into the table); their sum (ares.nn.Add), interleaved RoPE on [B, T, D], and a
+    linear head with a quantized output."""
 
     def __init__(self, vocab=40, dim=16, seq=6):
         super().__init__()
@@ -64,9 +65,11 @@ class EmbedBasic(nn.Module):
         self.add = ann.Add()
         self.norm = ann.RMSNorm(dim)
         self.rope = ann.RotaryEmbedding(dim, seq, interleaved=True)
+        self.head = ann.Linear(dim, 8)
+        self.out = ann.QuantIdentity()
 
     def forward(self, ids):
-        return self.rope(self.add(self.emb(ids), self.norm(self.pos(ids))))
+        return self.out(self.head(self.rope(self.add(self.emb(ids), self.norm(self.pos(ids))))))
 
 
 NETWORKS = {
@@ -84,6 +87,6 @@ NETWORKS = {
         Spec(
             EmbedBasic, (1, 6), False,
             "token embedding of int64 ids (vocab 40): a bare QuantEmbedding read by RMSNorm, "
-            "ares.nn.Embedding (quantizer folded into the table), their Add, interleaved RoPE",
+            "ares.nn.Embedding (quantizer folded into the table), their Add, interleaved RoPE, linear head",
             vocab=40),
 }
