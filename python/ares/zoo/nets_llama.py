@@ -72,6 +72,46 @@ class EmbedBasic(nn.Module):
         return self.out(self.head(self.rope(self.add(self.emb(ids), self.norm(self.pos(ids))))))
 
 
+# ----------------------------------------------------------------------------------------------
+# llama_minimal: token embedding, 2 pre-norm blocks (RMSNorm, RoPE attention, SwiGLU), logits
+
+
+class LlamaBlock(nn.Module):
+    """h = x + Attn(RMSNorm(x)); y = h + SwiGLU(RMSNorm(h)); residual sums through
+    ares.nn.Add. Attention without a causal mask (ARES has no masked softmax yet)."""
+
+    def __init__(self, dim, heads, hidden, seq):
+        super().__init__()
+        self.norm1 = ann.RMSNorm(dim)
+        self.attn = ann.MultiHeadSelfAttention(dim, heads, rope=ann.RotaryEmbedding(dim // heads, seq),
+                                               output_quant=False)
+        self.add1 = ann.Add()
+        self.norm2 = ann.RMSNorm(dim)
+        self.mlp = ann.SwiGLU(dim, hidden)
+        self.add2 = ann.Add()
+
+    def forward(self, x):
+        h = self.add1(x, self.attn(self.norm1(x)))
+        return self.add2(h, self.mlp(self.norm2(h)))
+
+
+class LlamaMinimal(nn.Module):
+
+    def __init__(self, vocab=64, dim=32, heads=4, hidden=64, seq=8, blocks=2):
+        super().__init__()
+        self.emb = ann.Embedding(vocab, dim)
+        self.blocks = nn.ModuleList([LlamaBlock(dim, heads, hidden, seq) for _ in range(blocks)])
+        self.norm = ann.RMSNorm(dim)
+        self.head = ann.Linear(dim, vocab, bias=False)
+        self.out = ann.QuantIdentity()  # quantized logits
+
+    def forward(self, ids):
+        x = self.emb(ids)
+        for b in self.blocks:
+            x = b(x)
+        return self.out(self.head(self.norm(x)))
+
+
 NETWORKS = {
     "rope_basic":
         Spec(
@@ -89,4 +129,10 @@ NETWORKS = {
             "token embedding of int64 ids (vocab 40): a bare QuantEmbedding read by RMSNorm, "
             "ares.nn.Embedding (quantizer folded into the table), their Add, interleaved RoPE, linear head",
             vocab=40),
+    "llama_minimal":
+        Spec(
+            LlamaMinimal, (1, 8), False,
+            "token embedding (int64 ids, vocab 64), 2 pre-norm blocks of RMSNorm + RoPE "
+            "self-attention + RMSNorm + SwiGLU with residual adds, final RMSNorm, quantized logits",
+            vocab=64),
 }
