@@ -4,11 +4,12 @@ They use the ares.nn state-space blocks (python/ares/nn/mamba.py); the scan is o
 `ares::SelectiveScan` node, which ONNX Runtime cannot run: their `ort_output.npy` comes from
 onnx's reference evaluator with the scan's float semantics plugged in (generate.py)."""
 
+import torch
 import torch.nn as nn
 
 from .. import nn as ann
 from ..nn.mamba import BiMamba, CausalConv1d, Mamba, PatchEmbed, SelectiveScan
-from .nets import Spec
+from .nets import Spec, _v
 
 
 class MambaSSM(nn.Module):
@@ -105,6 +106,40 @@ class BiMambaNet(nn.Module):
         return self.bimamba(self.inp(x))
 
 
+class FembaTiny(nn.Module):
+    """FEMBA-tiny's layout: patch embedding (Conv2d (2, 16) -> 35 features), a learned
+    positional embedding, `depth` blocks x = LayerNorm(x + BiMamba(x)), and the classifier
+    head Linear -> GELU -> Mamba -> mean over tokens (a quantized global average pool) ->
+    Linear (quantized logits)."""
+
+    def __init__(self, channels=22, samples=1280, embed=35, depth=2, d_state=16, classes=2):
+        super().__init__()
+        tokens = (channels // 2) * (samples // 16)
+        self.inp = ann.QuantIdentity()
+        self.embed = PatchEmbed(embed)
+        self.pos = nn.Parameter(torch.randn(1, tokens, embed) * 0.02)
+        self.pos_add = ann.Add()
+        self.mixers = nn.ModuleList([BiMamba(embed, d_state=d_state) for _ in range(depth)])
+        self.res = nn.ModuleList([ann.Add() for _ in range(depth)])
+        self.norms = nn.ModuleList([nn.LayerNorm(embed) for _ in range(depth)])
+        self.norm_q = nn.ModuleList([ann.QuantIdentity() for _ in range(depth)])
+        self.fc1 = ann.Linear(embed, embed)
+        self.fc1_q = ann.QuantIdentity()
+        self.gelu_q = ann.QuantIdentity()
+        self.head_mamba = Mamba(embed, d_state=d_state)
+        self.mean = ann.AdaptiveAvgPool1d(1)
+        self.fc2 = ann.Linear(embed, classes)
+        self.out = ann.QuantIdentity()  # quantized logits
+
+    def forward(self, x):
+        x = self.pos_add(self.embed(self.inp(x)), self.pos)
+        for mix, res, norm, q in zip(self.mixers, self.res, self.norms, self.norm_q):
+            x = q(norm(res(x, mix(x))))
+        x = self.gelu_q(nn.functional.gelu(self.fc1_q(self.fc1(x))))
+        x = self.mean(_v(self.head_mamba(x)).transpose(1, 2))  # the mean over tokens, quantized
+        return self.out(self.fc2(_v(x).flatten(1)))
+
+
 NETWORKS = {
     "mamba_ssm":
         Spec(MambaSSM, (1, 32, 16), False,
@@ -129,4 +164,9 @@ NETWORKS = {
     "bimamba":
         Spec(BiMambaNet, (1, 64, 16), False,
              "bidirectional Mamba: a forward and a reverse block (backward conv and scan) summed"),
+    "femba_tiny":
+        Spec(FembaTiny, (1, 22, 1280), True,
+             "FEMBA-tiny layout: patch embedding (2,16) -> 880 tokens x 35, positional embedding, "
+             "2 x LayerNorm(x + BiMamba(x)), head Linear-GELU-Mamba-mean-Linear (2 classes)",
+             steps=4, batch=2),
 }
