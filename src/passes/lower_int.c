@@ -334,21 +334,38 @@ static int shared_multipliers(ares_node *n, const double *r, int cnt, int32_t *m
   return 0;
 }
 
-static int lower_add(ares_graph *g, ares_node *n) {
+/* The common part of Add and Mul: two quantized activations of one shape into one
+ * quantizer, as a two-input elementwise node `op` with the input zero points set. */
+static ares_node *lower_binary(ares_graph *g, ares_node *n, ares_op op, const char *what, sink_info *s,
+                               ares_tensor **pa, ares_tensor **pb) {
   ares_tensor *a = int_input(g, n, 0), *b = a ? int_input(g, n, 1) : NULL;
-  if (!a || !b) return -1;
-  if (a->rank != b->rank || memcmp(a->dims, b->dims, sizeof(int64_t) * (size_t)a->rank))
-    return ares_fail(n, "unsupported: Add with broadcasting");
-  sink_info s;
-  if (find_sink(g, n, 0, 0, &s) < 0) return -1;
-  if (s.prescale != 1.0) return ares_fail(n, "internal: a prescaled quantizer after an Add");
-  ares_node *in = new_int_node(g, ARES_OP_QADD, n, 2, &s);
+  if (!a || !b) return NULL;
+  if (a->rank != b->rank || memcmp(a->dims, b->dims, sizeof(int64_t) * (size_t)a->rank)) {
+    ares_fail(n, "unsupported: %s with broadcasting (both operands must have one shape)", what);
+    return NULL;
+  }
+  if (find_sink(g, n, 0, 0, s) < 0) return NULL;
+  if (s->prescale != 1.0) {
+    ares_fail(n, "internal: a prescaled quantizer after an %s", what);
+    return NULL;
+  }
+  ares_node *in = new_int_node(g, op, n, 2, s);
   in->in[0] = a->id;
   in->in[1] = b->id;
+  in->p.elt.n = 2;
+  in->p.elt.zp_in[0] = a->q.zp[0];
+  in->p.elt.zp_in[1] = b->q.zp[0];
+  *pa = a;
+  *pb = b;
+  return in;
+}
+
+static int lower_add(ares_graph *g, ares_node *n) {
+  sink_info s;
+  ares_tensor *a, *b;
+  ares_node *in = lower_binary(g, n, ARES_OP_QADD, "Add", &s, &a, &b);
+  if (!in) return -1;
   ares_eltwise_params *e = &in->p.elt;
-  e->n = 2;
-  e->zp_in[0] = a->q.zp[0];
-  e->zp_in[1] = b->q.zp[0];
   double r[2] = {(double)a->q.scale[0] / s.t->q.scale[0], (double)b->q.scale[0] / s.t->q.scale[0]};
   if (shared_multipliers(n, r, 2, e->mult, &e->shift) < 0) return -1;
   out_range(&s, &e->zp, &e->qmin, &e->qmax);
@@ -364,20 +381,12 @@ static int lower_mul(ares_graph *g, ares_node *n) {
     if (n->in[k] >= 0 && ares_tensor_is_const(g, n->in[k]))
       return ares_fail(n, "unsupported: Mul by a constant tensor whose elements differ (only a scalar, folded into a "
                           "table, or a product of two quantized activations)");
-  ares_tensor *a = int_input(g, n, 0), *b = a ? int_input(g, n, 1) : NULL;
-  if (!a || !b) return -1;
-  if (a->rank != b->rank || memcmp(a->dims, b->dims, sizeof(int64_t) * (size_t)a->rank))
-    return ares_fail(n, "unsupported: Mul with broadcasting (both operands must have one shape)");
-  if (a->q.nscale != 1 || b->q.nscale != 1) return ares_fail(n, "unsupported: Mul of per-channel quantized tensors");
   sink_info s;
-  if (find_sink(g, n, 0, 0, &s) < 0) return -1;
-  ares_node *in = new_int_node(g, ARES_OP_QMUL, n, 2, &s);
-  in->in[0] = a->id;
-  in->in[1] = b->id;
+  ares_tensor *a, *b;
+  ares_node *in = lower_binary(g, n, ARES_OP_QMUL, "Mul", &s, &a, &b);
+  if (!in) return -1;
+  if (a->q.nscale != 1 || b->q.nscale != 1) return ares_fail(n, "unsupported: Mul of per-channel quantized tensors");
   ares_eltwise_params *e = &in->p.elt;
-  e->n = 2;
-  e->zp_in[0] = a->q.zp[0];
-  e->zp_in[1] = b->q.zp[0];
   int8_t shift;
   double r = (double)a->q.scale[0] * b->q.scale[0] / s.t->q.scale[0];
   if (ares_quant_multiplier(r, &e->mult[0], &shift) < 0)
