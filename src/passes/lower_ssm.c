@@ -120,7 +120,8 @@ int ares_lower_scan(ares_graph *g, ares_node *n) {
       double r_d = dsk ? (ares_tensor_get_f(dsk, d) * s_x) / s_y : 0.0;
       if (!isfinite(r_d)) return ares_fail(n, "D[%lld] is not finite", (long long)d);
       double m = ares_round_half_even(ldexp(r_d, shift));
-      ((int64_t *)md->data)[d] = (int64_t)m;
+      /* a multiplier beyond int64 fails the bound below and the search goes on */
+      ((int64_t *)md->data)[d] = fabs(m) < ldexp(1.0, 62) ? (int64_t)m : 0;
       if (fabs(m) > mdmax) mdmax = fabs(m);
     }
     if (acc_bound * fabs(ares_round_half_even(ldexp(r_y, shift))) + (double)xmax * mdmax < ldexp(1.0, 61)) break;
@@ -144,7 +145,8 @@ int ares_lower_scan(ares_graph *g, ares_node *n) {
       if (v >= z->q.qmin && v <= z->q.qmax && fabs(sl) > gmax) gmax = fabs(sl);
     }
     int gf = 30;
-    while (gf > 0 && umax * gmax * ldexp(1.0, gf) >= ldexp(1.0, 61)) gf--;
+    /* the product must stay below 2^61 and every table entry must fit int32 */
+    while (gf > 0 && (umax * gmax * ldexp(1.0, gf) >= ldexp(1.0, 61) || gmax * ldexp(1.0, gf) >= ldexp(1.0, 31) - 1)) gf--;
     for (int v = -128; v < 128; v++) {
       double r = (v - z->q.zp[0]) * s_z, sl = r / (1.0 + exp(-r));
       ((int32_t *)gt->data)[v + 128] = v >= z->q.qmin && v <= z->q.qmax ? (int32_t)ares_round_half_even(ldexp(sl, gf)) : 0;

@@ -109,7 +109,8 @@ def scan_params(s_x: float, s_d: float, s_b: float, s_c: float, s_y: float, xmax
         silu = {v: (v * s_z) / (1.0 + math.exp(-(v * s_z))) for v in range(zlo, zhi + 1)}
         gmax = max(abs(g) for g in silu.values())
         gf = 30
-        while gf > 0 and umax * gmax * math.ldexp(1.0, gf) >= 2.0**61:
+        while gf > 0 and (umax * gmax * math.ldexp(1.0, gf) >= 2.0**61
+                          or gmax * math.ldexp(1.0, gf) >= 2.0**31 - 1):  # table entries are int32
             gf -= 1
         if u + gf < 1:
             raise ValueError("ares.nn.SelectiveScan: no precision left for the gate")

@@ -86,12 +86,13 @@ class MambaStacked(nn.Module):
         self.blocks = nn.ModuleList([Mamba(d, d_state=8) for _ in range(depth)])
         self.adds = nn.ModuleList([ann.Add() for _ in range(depth)])
         self.head = ann.Linear(d, 4)
+        self.out = ann.QuantIdentity()  # quantized output (its LSB is what fidelity counts in)
 
     def forward(self, x):
         x = self.inp(x)
         for blk, add in zip(self.blocks, self.adds):
             x = add(x, blk(x))
-        return self.head(x)
+        return self.out(self.head(x))
 
 
 class BiMambaNet(nn.Module):
