@@ -245,8 +245,11 @@ static int infer_node(ares_graph *g, ares_node *n) {
     if (n->nin > 3 && n->in[3] >= 0) return ares_fail(n, "unsupported: Pad with an axes input");
     if (np != 2 * rank) return ares_fail(n, "pads has %d entries for rank %d", np, rank);
     for (int i = 0; i < rank; i++) {
+      /* bounded before the sum: a fuzzed pair of INT64_MIN pads wrapped to a valid size */
+      if (pads[i] < -65536 || pads[i] > 65536 || pads[rank + i] < -65536 || pads[rank + i] > 65536)
+        return ares_fail(n, "invalid pads");
       dims[i] = x->dims[i] + pads[i] + pads[rank + i];
-      if (dims[i] < 0 || pads[i] > 65536 || pads[rank + i] > 65536) return ares_fail(n, "invalid pads");
+      if (dims[i] < 0) return ares_fail(n, "invalid pads");
     }
     dt = x->dtype;
     break;
