@@ -18,13 +18,16 @@ cp -r "$tmp/good" "$tmp/w"
 w=$(grep -o 'ares_w[0-9]*\[' "$tmp/w/network.c" | sed -n 2p | tr -d '[')
 per=$(grep -o "const int8_t $w\[[0-9]*\]" "$tmp/w/weights.c" | grep -o '[0-9]*\]' | tr -d ']')
 per=$((per / 16)) # conv2 has 16 output channels
+# weights.c holds int8 arrays as "\xHH..." string literals, 64 bytes a line
 awk -v w="$w" -v per="$per" '
+  function hv(c) { return index("0123456789abcdef", c) - 1 }
   $0 ~ "^const int8_t " w "\\[" {hit=1; left=per; print; next}
-  hit==1 && left > 0 {
-    n = split($0, v, ","); out = ""
-    for (i = 1; i <= n; i++) {
-      if (v[i] ~ /^-?[0-9]+$/ && left > 0) { v[i] = (v[i] == 127) ? 126 : v[i] + 1; left-- }
-      out = out v[i] (i < n ? "," : "")
+  hit==1 && left > 0 && /^"/ {
+    n = split(substr($0, 2), v, "\\\\x"); out = "\""
+    for (i = 2; i <= n; i++) {
+      b = hv(substr(v[i], 1, 1)) * 16 + hv(substr(v[i], 2, 1))
+      if (left > 0) { b = (b == 127) ? 126 : (b + 1) % 256; left-- }
+      out = out sprintf("\\x%02x", b) substr(v[i], 3)
     }
     print out; next
   }

@@ -78,6 +78,33 @@ static void write_int_array(FILE *f, const ares_tensor *t) {
   fwrite(buf, 1, len, f);
 }
 
+/* int8/uint8 arrays as string literals: a compiler parses "\x.." escapes about 20 times faster
+ * than an initializer list (resnet18's 11 MB of weights: 7 s instead of over 2 min). The
+ * literal has exactly numel characters, so the array holds no terminating NUL (valid C). */
+static void write_byte_string(FILE *f, const ares_tensor *t) {
+  static const char hex[] = "0123456789abcdef";
+  int64_t n = ares_tensor_numel(t);
+  char buf[1 << 14];
+  size_t len = 0;
+  for (int64_t i = 0; i < n; i++) {
+    if (len > sizeof buf - 16) {
+      fwrite(buf, 1, len, f);
+      len = 0;
+    }
+    unsigned b = (unsigned)(ares_tensor_get_i(t, i) & 0xFF);
+    if (i % 64 == 0) buf[len++] = '"';
+    buf[len++] = '\\';
+    buf[len++] = 'x';
+    buf[len++] = hex[b >> 4];
+    buf[len++] = hex[b & 15];
+    if (i % 64 == 63 || i == n - 1) {
+      buf[len++] = '"';
+      buf[len++] = '\n';
+    }
+  }
+  fwrite(buf, 1, len, f);
+}
+
 static int used_as_weight(const ares_graph *g, int tid) {
   for (int i = 0; i < g->nnodes; i++) {
     const ares_node *n = g->nodes[i];
@@ -103,9 +130,16 @@ static int write_weights(const ares_graph *g, const char *dir) {
   for (int i = 0; i < g->ntensors; i++) {
     const ares_tensor *t = g->tensors[i];
     if (!t->data || !used_as_weight(g, i)) continue;
-    fprintf(f, "/* %s */\nconst %s ares_w%d[%" PRId64 "] = {\n", t->name, c_type(t->dtype), i, ares_tensor_numel(t));
-    write_int_array(f, t);
-    fprintf(f, "};\n");
+    fprintf(f, "/* %s */\nconst %s ares_w%d[%" PRId64 "] =", t->name, c_type(t->dtype), i, ares_tensor_numel(t));
+    if ((t->dtype == ARES_DT_I8 || t->dtype == ARES_DT_U8) && ares_tensor_numel(t) > 0) {
+      fprintf(f, "\n");
+      write_byte_string(f, t);
+      fprintf(f, ";\n");
+    } else {
+      fprintf(f, " {\n");
+      write_int_array(f, t);
+      fprintf(f, "};\n");
+    }
   }
   return fclose(f) ? ares_fail(NULL, "write error in weights.c") : 0;
 }
