@@ -236,7 +236,9 @@ int ares_cli_run(const ares_cli_opts *o) {
     ares_fail(NULL, "project path '%s' contains a quote", proj);
     goto done;
   }
-  snprintf(cmd, sizeof cmd, "make -s -C '%s' %s >&2", proj, rv32 ? "ares_net.elf" : "ares_net");
+  /* one job per online CPU: the project's sources compile as separate objects */
+  long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+  snprintf(cmd, sizeof cmd, "make -s -j%ld -C '%s' %s >&2", jobs > 0 ? jobs : 1, proj, rv32 ? "ares_net.elf" : "ares_net");
   if (run_cmd(cmd, "building the generated project") < 0) goto done;
   snprintf(path, sizeof path, "%s/layers", proj);
   if (ares_remove_tree(path) != 0 && errno != ENOENT) {
