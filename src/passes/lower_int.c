@@ -109,6 +109,7 @@ static int check_weight(ares_graph *g, ares_node *n, int k, ares_tensor **w) {
   *w = g->tensors[n->in[k]];
   if ((*w)->q.nscale == 0 || (*w)->dtype != ARES_DT_I8)
     return ares_fail(n, "unsupported: weight '%s' is not quantized to at most 8 bits", (*w)->name);
+  if (ares_tensor_numel(*w) == 0) return ares_fail(n, "weight '%s' is empty", (*w)->name);
   for (int i = 0; i < (*w)->q.nscale; i++)
     if ((*w)->q.zp[i] != 0) return ares_fail(n, "unsupported: weight zero point %d (symmetric weights only)", (*w)->q.zp[i]);
   return 0;
