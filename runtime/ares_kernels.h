@@ -213,15 +213,20 @@ void ares_norm_s8(const int8_t *x, int8_t *y, int64_t row0, int32_t rows, const 
  * r % inner. Input int8 (in_i32 = 0: E = tab[max - x]) or int32 (E = 2^-((max - x) * c)
  * through the tables hi, lo); then with sum = sum E, k = max(bitlen(sum) - 31, 0),
  * sn = RHE(sum, k), R = round(2^61 / sn), K = R * y_mult / 2^(61 + k + y_shift - out_shift):
- *   y = clamp(zp + RHE(E * K, out_shift), qmin, qmax). */
+ *   y = clamp(zp + RHE(E * K, out_shift), qmin, qmax).
+ * Masked (mask_rows > 0, inner 1): row r of the block is row g = row0 + r of the tensor,
+ * i = g % mask_rows; element j is kept when causal ? j <= i + causal_off : mask[i * n + j];
+ * a masked element takes no part in the maximum and the sum, and its E is 0. */
 typedef struct {
   int32_t n, inner, in_i32;
   const int32_t *tab, *hi, *lo;
   int64_t c_mult, dmax;
   int32_t c_shift, y_mult, y_shift, out_shift;
   int32_t zp, qmin, qmax;
+  int32_t mask_rows, causal, causal_off;
 } ares_softmax;
-void ares_softmax_s8(const void *x, int8_t *y, int64_t r0, int64_t r1, const ares_softmax *p);
+void ares_softmax_s8(const void *x, int8_t *y, int64_t r0, int64_t r1, int64_t row0, const uint8_t *mask,
+                     const ares_softmax *p);
 
 /* uint8 data <-> ARES' int8 storage of it (value - 128), either direction: y = x ^ 0x80
  * bytewise (uint8 x -> int8 x - 128; int8 x -> uint8 x + 128). */

@@ -39,7 +39,7 @@ size_t ares_scan_tile_l1_bytes(int32_t n, int32_t tl, int32_t tc, int gated) {
 
 size_t ares_rows_tile_l1_bytes(const ares_rows_shape *s, int32_t tile) {
   size_t elems = (size_t)s->n * (size_t)s->inner * (size_t)tile;
-  return 2 * (ALIGN8(elems * (size_t)s->in_esz) + ALIGN8(elems * (size_t)s->out_esz));
+  return 2 * (ALIGN8(elems * (size_t)s->in_esz) + ALIGN8(elems * (size_t)s->out_esz)) + ALIGN8((size_t)s->side_bytes);
 }
 
 size_t ares_lut_tile_l1_bytes(int64_t chunk, size_t out_esz) {

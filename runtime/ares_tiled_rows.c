@@ -26,9 +26,15 @@ void ares_rows_tiled(const void *x, void *y, const ares_rows_shape *s, ares_rows
   size_t in_sz = ALIGN8(slab_in * (size_t)s->tile), out_sz = ALIGN8(slab_out * (size_t)s->tile);
   int8_t *l1 = ares_hal_l1();
   int8_t *in_b[2] = {l1, l1 + in_sz}, *out_b[2] = {l1 + 2 * in_sz, l1 + 2 * in_sz + out_sz};
+  int8_t *side = s->side_bytes ? l1 + 2 * (in_sz + out_sz) : NULL;
   int64_t ntiles = (s->outer + s->tile - 1) / s->tile;
   ares_dma din[2] = {{0}}, dout[2] = {{0}};
   rows_job job[2];
+  if (side) {
+    ares_dma dside = {0};
+    ares_hal_dma_1d(&dside, side, s->side, (size_t)s->side_bytes);
+    ares_hal_dma_wait(&dside);
+  }
   for (int64_t i = 0; i <= ntiles; i++) {
     for (int phase = 0; phase < 2; phase++) {
       int64_t q = phase == 0 ? i : i - 1;
@@ -38,7 +44,7 @@ void ares_rows_tiled(const void *x, void *y, const ares_rows_shape *s, ares_rows
       int32_t slabs = (int32_t)(s->outer - slab0 < s->tile ? s->outer - slab0 : s->tile);
       if (phase == 0) {
         ares_hal_dma_1d(&din[k], in_b[k], (const int8_t *)x + slab0 * (int64_t)slab_in, slab_in * (size_t)slabs);
-        job[k] = (rows_job){{in_b[k], out_b[k], slab0, slabs, s, p}, fn};
+        job[k] = (rows_job){{in_b[k], out_b[k], slab0, slabs, s, p, side}, fn};
       } else {
         ares_hal_dma_wait(&din[k]);
         ares_hal_dma_wait(&dout[k]);
@@ -57,5 +63,5 @@ void ares_norm_rows(const ares_rows_tile *t, int64_t r0, int64_t r1) {
 }
 
 void ares_softmax_rows(const ares_rows_tile *t, int64_t r0, int64_t r1) {
-  ares_softmax_s8(t->x, t->y, r0, r1, t->p);
+  ares_softmax_s8(t->x, t->y, r0, r1, t->slab0 * t->s->inner, t->side, t->p);
 }

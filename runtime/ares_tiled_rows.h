@@ -16,6 +16,10 @@ typedef struct {
   int32_t n, inner;        /* a slab is n x inner elements */
   int32_t in_esz, out_esz; /* element sizes in bytes */
   int32_t tile;            /* slabs per tile */
+  /* a constant block the row function reads (a softmax mask), copied to L1 once before the
+   * first tile; side_bytes 0: none */
+  int64_t side_bytes;
+  const void *side;
 } ares_rows_shape;
 
 /* One tile as a row function sees it. */
@@ -26,6 +30,7 @@ typedef struct {
   int32_t slabs;
   const ares_rows_shape *s;
   const void *p; /* the op's parameters, as passed to ares_rows_tiled */
+  const void *side; /* the shape's side block in L1, or NULL */
 } ares_rows_tile;
 
 /* Computes rows [r0, r1) of the tile; row r is slab r / inner, position r % inner. */

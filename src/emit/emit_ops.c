@@ -271,8 +271,9 @@ static void emit_i64_array(FILE *f, const char *name, const int64_t *v, int64_t 
 static void emit_rows_call(ares_emit_ctx *c, const ares_node *n, const char *fn) {
   ares_rows_shape s;
   ares_kshape_rows(c->g, n, &s);
-  fprintf(c->f, "  static const ares_rows_shape s = {%" PRId64 ", %d, %d, %d, %d, %d}; /* %lld tiles, %lld B of L1 */\n",
-          s.outer, s.n, s.inner, s.in_esz, s.out_esz, n->tile_h, (long long)n->ntiles, (long long)n->l1_bytes);
+  fprintf(c->f, "  static const ares_rows_shape s = {%" PRId64 ", %d, %d, %d, %d, %d, %" PRId64 ", %s}; /* %lld tiles, %lld B of L1 */\n",
+          s.outer, s.n, s.inner, s.in_esz, s.out_esz, n->tile_h, s.side_bytes, s.side_bytes ? ares_emit_ref(c, n->in[1]) : "0",
+          (long long)n->ntiles, (long long)n->l1_bytes);
   fprintf(c->f, "  ares_rows_tiled(%s, %s, &s, %s, &p);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]), fn);
 }
 
@@ -298,9 +299,10 @@ static int emit_qsoftmax(ares_emit_ctx *c, const ares_node *n) {
   }
   fprintf(c->f,
           "  static const ares_softmax p = {%d, %d, %d, %s, %s, %s, INT64_C(%" PRId64 "), INT64_C(%" PRId64
-          "), %d, %d, %d, %d, %d, %d, %d};\n",
+          "), %d, %d, %d, %d, %d, %d, %d, %d, %d, %d};\n",
           p->n, p->inner, p->in_i32, p->in_i32 ? "0" : "tab", p->in_i32 ? "hi" : "0", p->in_i32 ? "lo" : "0", p->c_mult,
-          p->dmax, p->c_shift, p->y_mult, p->y_shift, p->out_shift, p->zp, p->qmin, p->qmax);
+          p->dmax, p->c_shift, p->y_mult, p->y_shift, p->out_shift, p->zp, p->qmin, p->qmax, p->mask_rows, p->causal,
+          p->causal_off);
   emit_rows_call(c, n, "ares_softmax_rows");
   return 0;
 }

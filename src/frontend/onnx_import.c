@@ -23,6 +23,7 @@ static int map_dtype(int32_t onnx_type, ares_dtype *out) {
   case ONNX__TENSOR_PROTO__DATA_TYPE__INT16: *out = ARES_DT_I16; return 0;
   case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: *out = ARES_DT_I32; return 0;
   case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: *out = ARES_DT_I64; return 0;
+  case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL: *out = ARES_DT_BOOL; return 0;
   default: return -1;
   }
 }
@@ -100,6 +101,9 @@ static int import_value_info(ares_graph *g, const Onnx__ValueInfoProto *vi, int 
     if (tt->has_elem_type && map_dtype(tt->elem_type, &t->dtype) < 0)
       return ares_fail(NULL, "graph %s '%s': unsupported element type %s", is_input ? "input" : "output", t->name,
                        onnx_dtype_name(tt->elem_type));
+    if (t->dtype == ARES_DT_BOOL)
+      return ares_fail(NULL, "unsupported: bool graph %s '%s' (a run-time mask; attention masks must be constants)",
+                       is_input ? "input" : "output", t->name);
     if (tt->shape) {
       int64_t dims[ARES_MAX_DIMS];
       if (tt->shape->n_dim > ARES_MAX_DIMS)

@@ -132,7 +132,7 @@ void ares_graph_add_output(ares_graph *g, int tid) { g->outputs = push_id(g->out
 /* --- queries ------------------------------------------------------------------------- */
 size_t ares_dtype_size(ares_dtype t) {
   switch (t) {
-  case ARES_DT_I8: case ARES_DT_U8: return 1;
+  case ARES_DT_I8: case ARES_DT_U8: case ARES_DT_BOOL: return 1;
   case ARES_DT_I16: return 2;
   case ARES_DT_F32: case ARES_DT_I32: return 4;
   case ARES_DT_I64: return 8;
@@ -141,13 +141,13 @@ size_t ares_dtype_size(ares_dtype t) {
 }
 
 const char *ares_dtype_name(ares_dtype t) {
-  static const char *names[] = {"undef", "f32", "i8", "u8", "i16", "i32", "i64"};
-  return (t >= 0 && t <= ARES_DT_I64) ? names[t] : "?";
+  static const char *names[] = {"undef", "f32", "i8", "u8", "i16", "i32", "i64", "bool"};
+  return (t >= 0 && t <= ARES_DT_BOOL) ? names[t] : "?";
 }
 
 const char *ares_dtype_npy(ares_dtype t) {
-  static const char *codes[] = {"", "f4", "i1", "u1", "i2", "i4", "i8"};
-  return (t >= 0 && t <= ARES_DT_I64) ? codes[t] : "";
+  static const char *codes[] = {"", "f4", "i1", "u1", "i2", "i4", "i8", "b1"};
+  return (t >= 0 && t <= ARES_DT_BOOL) ? codes[t] : "";
 }
 
 int64_t ares_tensor_numel(const ares_tensor *t) {
@@ -199,6 +199,7 @@ int64_t ares_tensor_get_i(const ares_tensor *t, int64_t i) {
   switch (t->dtype) {
   case ARES_DT_I8: return ((const int8_t *)t->data)[i];
   case ARES_DT_U8: return ((const uint8_t *)t->data)[i];
+  case ARES_DT_BOOL: return ((const uint8_t *)t->data)[i] != 0;
   case ARES_DT_I16: return ((const int16_t *)t->data)[i];
   case ARES_DT_I32: return ((const int32_t *)t->data)[i];
   case ARES_DT_I64: return ((const int64_t *)t->data)[i];
@@ -211,6 +212,7 @@ void ares_tensor_set_i(ares_tensor *t, int64_t i, int64_t v) {
   switch (t->dtype) {
   case ARES_DT_I8: ((int8_t *)t->data)[i] = (int8_t)v; break;
   case ARES_DT_U8: ((uint8_t *)t->data)[i] = (uint8_t)v; break;
+  case ARES_DT_BOOL: ((uint8_t *)t->data)[i] = v != 0; break;
   case ARES_DT_I16: ((int16_t *)t->data)[i] = (int16_t)v; break;
   case ARES_DT_I32: ((int32_t *)t->data)[i] = (int32_t)v; break;
   case ARES_DT_I64: ((int64_t *)t->data)[i] = v; break;

@@ -20,6 +20,7 @@ typedef enum {
   ARES_DT_I16,
   ARES_DT_I32,
   ARES_DT_I64,
+  ARES_DT_BOOL, /* ONNX bool, one byte 0 / 1: constants only (masks, comparisons) */
 } ares_dtype;
 
 /* Op kinds: SRC ops are ONNX operators as imported; INT ops are what the reference
@@ -262,6 +263,13 @@ typedef struct {
   int32_t y_mult;    /* 1 / s_y = y_mult * 2^-y_shift */
   int y_shift, out_shift;
   int32_t zp, qmin, qmax;
+  /* optional constant mask (inner == 1 only): row r keeps element j when, with
+   * i = r % mask_rows, causal ? j <= i + causal_off : mask[i][j] != 0, the mask being the
+   * node's second input (an int8 0 / 1 constant [mask_rows][n]); masked elements have
+   * exp = 0 (SEMANTICS.md "qsoftmax"). mask_rows == 0: no mask. */
+  int32_t mask_rows;
+  int causal;
+  int32_t causal_off;
 } ares_softmax_params;
 /* qlut: y = table[x + 128] (int8), or ftable[x + 128] (float32) when the island's result
  * is a float graph output (lower_lut.c, docs/SEMANTICS.md). */

@@ -61,12 +61,13 @@ void ares_kshape_matmul(const ares_graph *g, const ares_node *n, ares_matmul_sha
 }
 
 int ares_kshape_rows(const ares_graph *g, const ares_node *n, ares_rows_shape *s) {
-  (void)g;
   switch (n->op) {
   case ARES_OP_QLAYERNORM:
-  case ARES_OP_QRMSNORM: *s = (ares_rows_shape){n->p.norm.outer, n->p.norm.n, 1, 1, 1, 1}; return 0;
+  case ARES_OP_QRMSNORM: *s = (ares_rows_shape){n->p.norm.outer, n->p.norm.n, 1, 1, 1, 1, 0, 0}; return 0;
   case ARES_OP_QSOFTMAX:
-    *s = (ares_rows_shape){n->p.softmax.outer, n->p.softmax.n, n->p.softmax.inner, n->p.softmax.in_i32 ? 4 : 1, 1, 1};
+    *s = (ares_rows_shape){n->p.softmax.outer, n->p.softmax.n, n->p.softmax.inner, n->p.softmax.in_i32 ? 4 : 1, 1, 1, 0, 0};
+    /* a stored mask: the side block */
+    if (n->nin > 1 && n->in[1] >= 0) s->side_bytes = ares_tensor_numel(g->tensors[n->in[1]]);
     return 0;
   default: return -1;
   }

@@ -139,3 +139,56 @@ int ares_softmax_params_make(ares_graph *g, const ares_node *at, ares_softmax_pa
   }
   return 0;
 }
+
+int ares_softmax_mask_make(ares_graph *g, const ares_node *at, ares_softmax_params *p, const uint8_t *keep, int *mask_tid) {
+  *mask_tid = -1;
+  int64_t rows = p->outer, n = p->n;
+  if (p->inner != 1) return ares_fail(at, "unsupported: a masked softmax over an axis other than the last");
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t k = 0;
+    for (int64_t j = 0; j < n; j++) k += keep[r * n + j] != 0;
+    if (k == 0)
+      return ares_fail(at, "unsupported: the attention mask masks every element of softmax row %lld (float softmax "
+                           "gives NaN there)", (long long)r);
+  }
+  /* the shortest period of the rows (a mask broadcast over batch and heads repeats) */
+  int64_t period = rows;
+  for (int64_t d = 1; d < rows; d++) {
+    if (rows % d) continue;
+    int64_t i = d * n;
+    while (i < rows * n && (keep[i] != 0) == (keep[i % (d * n)] != 0)) i++;
+    if (i == rows * n) {
+      period = d;
+      break;
+    }
+  }
+  if (period > INT32_MAX) return ares_fail(at, "unsupported: a mask of %lld distinct rows", (long long)period);
+  int64_t kept = 0;
+  for (int64_t i = 0; i < period * n; i++) kept += keep[i] != 0;
+  if (kept == period * n) return 0; /* keeps everything: no mask */
+  /* causal: row i keeps a prefix of i + off + 1 elements */
+  int64_t off = -1;
+  while (off + 1 < n && keep[off + 1]) off++;
+  int causal = 1;
+  for (int64_t i = 0; i < period && causal; i++)
+    for (int64_t j = 0; j < n; j++)
+      if ((keep[i * n + j] != 0) != (j <= i + off)) {
+        causal = 0;
+        break;
+      }
+  p->mask_rows = (int32_t)period;
+  p->causal = causal;
+  p->causal_off = causal ? (int32_t)off : 0;
+  if (!causal) {
+    ares_tensor *t = ares_tensor_new(g, "softmax_mask");
+    t->dtype = ARES_DT_I8;
+    t->rank = 2;
+    t->dims[0] = period;
+    t->dims[1] = n;
+    t->has_shape = 1;
+    t->data = ares_alloc(g, (size_t)(period * n));
+    for (int64_t i = 0; i < period * n; i++) ((int8_t *)t->data)[i] = keep[i] != 0;
+    *mask_tid = t->id;
+  }
+  return 0;
+}

@@ -22,4 +22,12 @@ int ares_norm_params_make(ares_graph *g, const ares_node *at, ares_norm_params *
 int ares_softmax_params_make(ares_graph *g, const ares_node *at, ares_softmax_params *p, int64_t outer, int64_t n,
                              int64_t inner, int in_i32, double s_in, const ares_quant *yq);
 
+/* The constant mask of a softmax whose parameters p already hold (inner 1): keep[r * n + j]
+ * != 0 keeps element j of row r, for all outer rows. Reduced to its shortest row period, a
+ * causal flag when every row keeps a prefix growing by one per row, otherwise a new int8
+ * constant [rows][n] of 0 / 1 in *mask_tid (the qsoftmax's second input; else -1); a mask
+ * keeping everything leaves p unmasked. Refuses a row that keeps nothing. Returns 0, or -1
+ * after ares_fail(at, ...). */
+int ares_softmax_mask_make(ares_graph *g, const ares_node *at, ares_softmax_params *p, const uint8_t *keep, int *mask_tid);
+
 #endif

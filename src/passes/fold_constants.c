@@ -1,8 +1,9 @@
 /* fold-constants: Constant nodes become constant tensors; Identity and (inference-mode)
  * Dropout disappear; shape arithmetic on constants (what torch exports for ZeroPad2d:
- * ConstantOfShape, Concat, Reshape, Slice, Transpose, Cast) is evaluated. Both export back
- * ends produce these (the dynamo one keeps Constant nodes that the TorchScript one turns
- * into initializers). */
+ * ConstantOfShape, Concat, Reshape, Slice, Transpose, Cast) is evaluated, and so are the ops
+ * an attention mask is built from when a model computes it in forward (Trilu, Where, Not,
+ * Equal, Less). Both export back ends produce these (the dynamo one keeps Constant nodes
+ * that the TorchScript one turns into initializers). */
 #include <math.h>
 #include <string.h>
 
@@ -70,6 +71,33 @@ static int64_t ravel(const int64_t *dims, int rank, const int64_t *idx) {
   return i;
 }
 
+/* Numpy broadcasting of the inputs of an elementwise node into dims (right-aligned);
+ * returns the rank, or -1 after ares_fail. */
+static int bcast_shape(ares_graph *g, ares_node *n, int nin, int64_t *dims) {
+  int rank = 0;
+  for (int k = 0; k < nin; k++) {
+    const ares_tensor *t = g->tensors[n->in[k]];
+    if (t->rank > rank) rank = t->rank;
+  }
+  for (int i = 0; i < rank; i++) dims[i] = 1;
+  for (int k = 0; k < nin; k++) {
+    const ares_tensor *t = g->tensors[n->in[k]];
+    for (int i = 0; i < t->rank; i++) {
+      int64_t *d = &dims[rank - t->rank + i], v = t->dims[i];
+      if (v != *d && v != 1 && *d != 1) return ares_fail(n, "shapes do not broadcast");
+      if (v != 1) *d = v;
+    }
+  }
+  return rank;
+}
+
+/* Index into t of the element at idx of the broadcast result of rank `rank`. */
+static int64_t bcast_at(const ares_tensor *t, int rank, const int64_t *idx) {
+  int64_t i = 0;
+  for (int d = 0; d < t->rank; d++) i = i * t->dims[d] + (t->dims[d] == 1 ? 0 : idx[rank - t->rank + d]);
+  return i;
+}
+
 int ares_fold_const_node(ares_graph *g, ares_node *n) {
   for (int k = 0; k < n->nin; k++)
     if (n->in[k] >= 0 && !ares_tensor_is_const(g, n->in[k])) return 1;
@@ -80,7 +108,7 @@ int ares_fold_const_node(ares_graph *g, ares_node *n) {
   switch (n->op) {
   case ARES_OP_CAST: {
     int64_t to = ares_attr_int(n, "to", 0);
-    ares_dtype dt = to == 1 ? ARES_DT_F32 : to == 7 ? ARES_DT_I64 : to == 6 ? ARES_DT_I32 : ARES_DT_UNDEF;
+    ares_dtype dt = to == 1 ? ARES_DT_F32 : to == 7 ? ARES_DT_I64 : to == 6 ? ARES_DT_I32 : to == 9 ? ARES_DT_BOOL : ARES_DT_UNDEF;
     if (dt == ARES_DT_UNDEF) return ares_fail(n, "unsupported: Cast to type %lld", (long long)to);
     ares_tensor *o = g->tensors[n->out[0]];
     alloc_out(g, n, dt, x->rank, x->dims);
@@ -235,6 +263,61 @@ int ares_fold_const_node(ares_graph *g, ares_node *n) {
       unravel(o, i, idx);
       for (int d = 0; d < x->rank; d++) idx[d] = start[d] + idx[d] * step[d];
       memcpy((char *)o->data + i * (int64_t)esz, (char *)x->data + ravel(x->dims, x->rank, idx) * (int64_t)esz, esz);
+    }
+    return 0;
+  }
+  case ARES_OP_WHERE:
+  case ARES_OP_EQUAL:
+  case ARES_OP_LESS: {
+    int where = n->op == ARES_OP_WHERE, nin = where ? 3 : 2;
+    if (n->nin != nin || n->in[nin - 1] < 0) return ares_fail(n, "needs %d inputs", nin);
+    ares_tensor *a = g->tensors[n->in[nin - 2]], *b = g->tensors[n->in[nin - 1]];
+    if (a->dtype != b->dtype) return ares_fail(n, "operands of types %s and %s", ares_dtype_name(a->dtype), ares_dtype_name(b->dtype));
+    int64_t dims[ARES_MAX_DIMS], idx[ARES_MAX_DIMS];
+    int rank = bcast_shape(g, n, nin, dims);
+    if (rank < 0) return -1;
+    ares_tensor *o = g->tensors[n->out[0]];
+    alloc_out(g, n, where ? a->dtype : ARES_DT_BOOL, rank, dims);
+    size_t osz = ares_dtype_size(o->dtype);
+    for (int64_t i = 0; i < ares_tensor_numel(o); i++) {
+      unravel(o, i, idx);
+      int64_t ia = bcast_at(a, rank, idx), ib = bcast_at(b, rank, idx);
+      if (where) {
+        const ares_tensor *src = ares_tensor_get_i(x, bcast_at(x, rank, idx)) ? a : b;
+        memcpy((char *)o->data + i * (int64_t)osz, (char *)src->data + (src == a ? ia : ib) * (int64_t)osz, osz);
+      } else {
+        double u = ares_tensor_get_f(a, ia), v = ares_tensor_get_f(b, ib);
+        ares_tensor_set_i(o, i, n->op == ARES_OP_EQUAL ? u == v : u < v);
+      }
+    }
+    return 0;
+  }
+  case ARES_OP_NOT: {
+    if (x->dtype != ARES_DT_BOOL) return ares_fail(n, "input of type %s (bool expected)", ares_dtype_name(x->dtype));
+    ares_tensor *o = g->tensors[n->out[0]];
+    alloc_out(g, n, ARES_DT_BOOL, x->rank, x->dims);
+    for (int64_t i = 0; i < numel; i++) ares_tensor_set_i(o, i, !ares_tensor_get_i(x, i));
+    return 0;
+  }
+  case ARES_OP_TRILU: {
+    /* upper: keep element (i, j) of every matrix when j - i >= k; lower: when j - i <= k */
+    if (x->rank < 2) return ares_fail(n, "input of rank %d (at least 2)", x->rank);
+    int64_t k = 0;
+    if (n->nin > 1 && n->in[1] >= 0) {
+      const ares_tensor *kt = g->tensors[n->in[1]];
+      if (ares_tensor_numel(kt) != 1) return ares_fail(n, "k is not a scalar");
+      k = ares_tensor_get_i(kt, 0);
+    }
+    int upper = ares_attr_int(n, "upper", 1) != 0;
+    int64_t rows = x->dims[x->rank - 2], cols = x->dims[x->rank - 1];
+    ares_tensor *o = g->tensors[n->out[0]];
+    char *od = alloc_out(g, n, x->dtype, x->rank, x->dims);
+    for (int64_t e = 0; e < numel; e++) {
+      int64_t i = e / cols % rows, j = e % cols;
+      int keep = upper ? j - i >= k : j - i <= k;
+      if (keep) memcpy(od + e * (int64_t)esz, (char *)x->data + e * (int64_t)esz, esz);
+      else if (o->dtype == ARES_DT_F32) ((float *)od)[e] = 0.0f;
+      else ares_tensor_set_i(o, e, 0);
     }
     return 0;
   }

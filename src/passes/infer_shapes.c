@@ -114,8 +114,10 @@ static int infer_node(ares_graph *g, ares_node *n) {
   case ARES_OP_DIV:
   case ARES_OP_POW:
   case ARES_OP_MIN:
-  case ARES_OP_MAX: {
-    int nb = n->op == ARES_OP_MIN || n->op == ARES_OP_MAX ? n->nin : 2; /* Min/Max: variadic */
+  case ARES_OP_MAX:
+  case ARES_OP_WHERE: {
+    /* Min/Max: variadic; Where: condition, X, Y */
+    int nb = n->op == ARES_OP_MIN || n->op == ARES_OP_MAX ? n->nin : n->op == ARES_OP_WHERE ? 3 : 2;
     if (need_inputs(n, nb) < 0) return -1;
     for (int k = 1; k < nb; k++) {
       ares_tensor *b = in_t(g, n, k);

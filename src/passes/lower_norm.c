@@ -6,7 +6,9 @@
  *   LayerNormalization (opset >= 17), or
  *   ReduceMean -> Sub -> Pow 2 -> ReduceMean -> Add eps -> Sqrt -> Div  [-> Mul gamma] [-> Add beta]
  *   Pow 2 -> ReduceMean -> Add eps -> Sqrt -> (Div x | Div 1 / Reciprocal, Mul x) [-> Mul gamma]
- *   [Mul / Div by a positive scalar ->] Softmax
+ *   [Mul / Div by a positive scalar ->] [attention mask ->] Softmax  (the mask: Where of a
+ *     constant condition and -inf, or an Add of a constant 0 / -inf tensor; before or after
+ *     the scalar)
  *   InstanceNormalization [-> Reshape] [-> Mul gamma] [-> Add beta]   (GroupNorm: after a
  *     Reshape to [N, groups, -1], which sink-dequant has made an integer reshape)
  * with the reductions over trailing axes. A decomposed chain that does not match exactly
@@ -334,20 +336,117 @@ static int lower_layernormalization(ares_graph *g, ares_node *n) {
                    &c);
 }
 
+/* The node producing tid, read by nothing else, when it is an attention mask on a float
+ * tensor: Where(c, A, B) with a constant condition and one constant branch, or Add with
+ * one constant operand. *score: the other input. */
+static ares_node *mask_node(ares_graph *g, int tid, int *score) {
+  ares_node *p = ares_producer(g, tid);
+  if (!p || ares_is_graph_output(g, tid) || g->tensors[tid]->nconsumers != 1) return NULL;
+  if (p->op == ARES_OP_WHERE && p->nin == 3 && p->in[0] >= 0 && p->in[1] >= 0 && p->in[2] >= 0) {
+    int c1 = ares_tensor_is_const(g, p->in[1]), c2 = ares_tensor_is_const(g, p->in[2]);
+    if (c1 == c2) return NULL;
+    *score = p->in[c1 ? 2 : 1];
+    return p;
+  }
+  if (p->op == ARES_OP_ADD && p->nin == 2 && p->in[0] >= 0 && p->in[1] >= 0) {
+    int c0 = ares_tensor_is_const(g, p->in[0]), c1 = ares_tensor_is_const(g, p->in[1]);
+    if (c0 == c1) return NULL;
+    *score = p->in[c0 ? 1 : 0];
+    return p;
+  }
+  return NULL;
+}
+
+/* Element e of a tensor of shape (rank, dims) in constant t broadcast to it (numpy rules,
+ * right-aligned; the caller checked that t broadcasts). */
+static int64_t bcast_elem(const ares_tensor *t, int rank, const int64_t *dims, int64_t e) {
+  int64_t idx[ARES_MAX_DIMS], i = 0;
+  for (int d = rank - 1; d >= 0; d--) {
+    idx[d] = e % dims[d];
+    e /= dims[d];
+  }
+  for (int d = 0; d < t->rank; d++) i = i * t->dims[d] + (t->dims[d] == 1 ? 0 : idx[rank - t->rank + d]);
+  return i;
+}
+
+static double const_real(const ares_tensor *t, int64_t i) {
+  return t->q.nscale == 1 ? (double)(ares_tensor_get_i(t, i) - t->q.zp[0]) * t->q.scale[0] : ares_tensor_get_f(t, i);
+}
+
+/* The keep / mask decision of every element of scores x for mask node m (SEMANTICS.md
+ * §5.12): Where's constant branch and Add's constant are real values v (times `after`,
+ * the positive scale applied after the mask). An element is masked when v is -inf, or when
+ * it is finite but so low that float32 exp of (its value - the row maximum) is 0 for every
+ * possible input: v <= zmin - 128 for Where (the value replaces the score), v + (zmax -
+ * zmin) <= -128 for Add; [zmin, zmax] is the real range of the unmasked scores. An Add of
+ * exactly 0 keeps the element; anything else is refused. */
+static uint8_t *mask_keep(ares_graph *g, ares_node *m, const ares_tensor *x, double zmin, double zmax, double after) {
+  int64_t numel = ares_tensor_numel(x);
+  const ares_tensor *k[3];
+  for (int i = 0; i < m->nin; i++) {
+    k[i] = g->tensors[m->in[i]];
+    if (k[i]->rank > x->rank) {
+      ares_fail(m, "unsupported: the mask (rank %d) broadcasts the scores (rank %d) to a larger shape", k[i]->rank, x->rank);
+      return NULL;
+    }
+    for (int d = 0; d < k[i]->rank; d++)
+      if (k[i]->dims[d] != 1 && k[i]->dims[d] != x->dims[x->rank - k[i]->rank + d]) {
+        ares_fail(m, "unsupported: the mask's shape does not broadcast to the scores' shape (it would enlarge them)");
+        return NULL;
+      }
+  }
+  int where = m->op == ARES_OP_WHERE;
+  int vi = where ? (ares_tensor_is_const(g, m->in[1]) ? 1 : 2) : (ares_tensor_is_const(g, m->in[0]) ? 0 : 1);
+  if (where && !ares_tensor_is_const(g, m->in[0])) {
+    ares_fail(m, "unsupported: the mask condition is not a constant (run-time masks are not supported)");
+    return NULL;
+  }
+  uint8_t *keep = ares_alloc(g, (size_t)numel);
+  for (int64_t e = 0; e < numel; e++) {
+    double v = const_real(k[vi], bcast_elem(k[vi], x->rank, x->dims, e)) * after;
+    if (where) {
+      int cond = ares_tensor_get_f(k[0], bcast_elem(k[0], x->rank, x->dims, e)) != 0;
+      if (cond == (vi == 2)) {
+        keep[e] = 1; /* the score itself */
+        continue;
+      }
+      if (v == -INFINITY || (isfinite(v) && v <= zmin - 128)) {
+        keep[e] = 0;
+        continue;
+      }
+      ares_fail(m, "unsupported: masked attention score replaced by %g (only -inf, or a value at least 128 below the "
+                   "scores' range [%g, %g], is an exact mask)", v, zmin, zmax);
+      return NULL;
+    }
+    if (v == 0) keep[e] = 1;
+    else if (v == -INFINITY || (isfinite(v) && v + (zmax - zmin) <= -128)) keep[e] = 0;
+    else {
+      ares_fail(m, "unsupported: additive attention mask with finite values (%g at element %lld): only 0 and -inf (or "
+                   "values at least 128 below the scores' range [%g, %g]) are exact masks", v, (long long)e, zmin, zmax);
+      return NULL;
+    }
+  }
+  return keep;
+}
+
 static int lower_softmax(ares_graph *g, ares_node *n) {
   chain c = {{0}, 0};
   take(&c, n);
-  int xid = n->in[0];
-  double alpha = 1.0, v;
+  int xid = n->in[0], sid;
+  double alpha = 1.0, v, after = 1.0;
+  /* an attention mask, after the scalar scale or before it */
+  ares_node *mask = mask_node(g, xid, &sid);
+  if (mask) xid = sid, take(&c, mask);
   ares_node *p = ares_producer(g, xid);
   /* a scalar scale before the softmax folds into its input scale */
   if (p && (p->op == ARES_OP_MUL || p->op == ARES_OP_DIV) && p->nin == 2 && !ares_is_graph_output(g, xid) &&
       g->tensors[xid]->nconsumers == 1) {
     int k = p->op == ARES_OP_MUL && const_scalar(g, p->in[0], &v) ? 0 : 1;
-    if (const_scalar(g, p->in[k], &v) && dq_int(g, p->in[1 - k], 1)) {
+    if (const_scalar(g, p->in[k], &v) && (dq_int(g, p->in[1 - k], 1) || (!mask && mask_node(g, p->in[1 - k], &sid)))) {
       alpha = p->op == ARES_OP_MUL ? v : 1.0 / v;
       xid = p->in[1 - k];
       take(&c, p);
+      if (!mask && (mask = mask_node(g, xid, &sid))) xid = sid, take(&c, mask), after = alpha;
     }
   }
   ares_tensor *x = dq_int(g, xid, 1);
@@ -368,13 +467,28 @@ static int lower_softmax(ares_graph *g, ares_node *n) {
     if (d < axis) outer *= x->dims[d];
     else if (d > axis) inner *= x->dims[d];
   }
+  uint8_t *keep = NULL;
+  if (mask) {
+    const ares_tensor *sm = g->tensors[n->in[0]];
+    if (sm->rank != x->rank || memcmp(sm->dims, x->dims, sizeof(int64_t) * (size_t)x->rank))
+      return ares_fail(mask, "unsupported: the mask broadcasts the scores to a larger shape");
+    if (inner != 1) return ares_fail(mask, "unsupported: a masked softmax over an axis other than the last");
+    double s = alpha * x->q.scale[0];
+    keep = mask_keep(g, mask, x, s * ((double)x->q.qmin - x->q.zp[0]), s * ((double)x->q.qmax - x->q.zp[0]), after);
+    if (!keep) return -1;
+  }
   ares_tensor *y = g->tensors[q->out[0]];
-  ares_node *in = ares_node_new(g, ARES_OP_QSOFTMAX, n->name, 1, 1);
-  in->in[0] = x->id;
-  in->out[0] = y->id;
-  if (ares_softmax_params_make(g, n, &in->p.softmax, outer, x->dims[axis], inner, x->dtype == ARES_DT_I32,
-                               alpha * x->q.scale[0], &y->q) < 0)
+  ares_softmax_params sp = {0};
+  int mask_tid = -1;
+  if (ares_softmax_params_make(g, n, &sp, outer, x->dims[axis], inner, x->dtype == ARES_DT_I32, alpha * x->q.scale[0],
+                               &y->q) < 0)
     return -1;
+  if (keep && ares_softmax_mask_make(g, mask, &sp, keep, &mask_tid) < 0) return -1;
+  ares_node *in = ares_node_new(g, ARES_OP_QSOFTMAX, n->name, mask_tid >= 0 ? 2 : 1, 1);
+  in->in[0] = x->id;
+  if (mask_tid >= 0) in->in[1] = mask_tid;
+  in->out[0] = y->id;
+  in->p.softmax = sp;
   for (int i = 0; i < c.nkill; i++) c.kill[i]->dead = 1;
   return 1;
 }

@@ -130,21 +130,36 @@ int ares_ref_qsoftmax(const ares_graph *g, const ares_node *n, void **values) {
                    (p->c_mult && p->dmax > (TWO62 - 1) / p->c_mult))
                 : !p->tab)
     return ares_fail(n, "invalid softmax parameters");
+  const int8_t *mask = NULL;
+  if (p->mask_rows < 0 || (p->mask_rows && (p->inner != 1 || p->outer % p->mask_rows || p->causal_off < 0)))
+    return ares_fail(n, "invalid softmax mask parameters");
+  if (p->mask_rows && !p->causal) {
+    const ares_tensor *tm;
+    if (n->nin != 2 || !(mask = ares_ref_in(g, n, values, 1, ARES_DT_I8, &tm))) return ares_fail(n, "the mask input is missing");
+    if (ares_tensor_numel(tm) != (int64_t)p->mask_rows * p->n)
+      return ares_fail(n, "the mask holds %lld elements, not %d rows of %d", (long long)ares_tensor_numel(tm), p->mask_rows, p->n);
+  }
   int64_t N = p->n, inner = p->inner;
   int64_t *e = malloc(sizeof(int64_t) * (size_t)N);
   if (!e) return ares_fail(n, "out of memory");
   for (int64_t o = 0; o < p->outer; o++) {
     for (int64_t in = 0; in < inner; in++) {
       int64_t base = o * N * inner + in;
-      int64_t m = INT64_MIN;
+      int64_t m = INT64_MIN, mrow = p->mask_rows ? o % p->mask_rows : 0;
       for (int64_t j = 0; j < N; j++) {
+        /* a masked element is left out of the maximum and the sum: its exp is exactly 0 */
+        e[j] = !p->mask_rows || (p->causal ? j - mrow <= p->causal_off : mask[mrow * N + j] != 0);
         int64_t v = p->in_i32 ? ((const int32_t *)xv)[base + j * inner] : ((const int8_t *)xv)[base + j * inner];
-        if (v > m) m = v;
+        if (e[j] && v > m) m = v;
+      }
+      if (m == INT64_MIN) {
+        free(e);
+        return ares_fail(n, "row %lld is fully masked", (long long)o);
       }
       int64_t sum = 0;
       for (int64_t j = 0; j < N; j++) {
         int64_t v = p->in_i32 ? ((const int32_t *)xv)[base + j * inner] : ((const int8_t *)xv)[base + j * inner];
-        e[j] = p->in_i32 ? exp2_q30(p, m - v) : p->tab[m - v];
+        if (e[j]) e[j] = p->in_i32 ? exp2_q30(p, m - v) : p->tab[m - v];
         sum += e[j];
       }
       if (sum < ((int64_t)1 << 30)) {

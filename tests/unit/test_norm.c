@@ -96,7 +96,7 @@ static ares_norm kernel_norm(const ares_norm_params *p, int center) {
 }
 static ares_softmax kernel_softmax(const ares_softmax_params *p) {
   return (ares_softmax){p->n, p->inner, p->in_i32, p->tab, p->hi, p->lo, p->c_mult, p->dmax, p->c_shift, p->y_mult, p->y_shift,
-                        p->out_shift, p->zp, p->qmin, p->qmax};
+                        p->out_shift, p->zp, p->qmin, p->qmax, p->mask_rows, p->causal, p->causal_off};
 }
 
 /* The tiled executor on random tile sizes and core counts must give the reference's bytes. */
@@ -111,6 +111,7 @@ static void check_tiled(const void *x, const int8_t *want, ares_rows_shape s, ar
     CHECK_EQ(ares_hal_init(cores, l1), 0);
     ares_hal_register(x, nin, "x");
     ares_hal_register(y, nout, "y");
+    if (s.side_bytes) ares_hal_register(s.side, (size_t)s.side_bytes, "side");
     memset(y, 0x5a, nout);
     ares_rows_tiled(x, y, &s, fn, p);
     char buf[160];
@@ -197,7 +198,7 @@ static void norm_case(int center, stats *st) {
   int8_t *yk = malloc((size_t)(outer * n));
   ares_norm_s8(x, yk, 0, (int32_t)outer, &kp);
   CHECK_MEM(yk, y, outer * n, what);
-  check_tiled(x, y, (ares_rows_shape){outer, (int32_t)n, 1, 1, 1, 1}, ares_norm_rows, &kp, what);
+  check_tiled(x, y, (ares_rows_shape){outer, (int32_t)n, 1, 1, 1, 1, 0, 0}, ares_norm_rows, &kp, what);
   free(yk);
   ares_ref_free(g, values);
   free(values);
@@ -212,6 +213,14 @@ static void norm_case(int center, stats *st) {
 static void softmax_case(int in_i32, stats *st) {
   static const int64_t lens[] = {1, 2, 3, 8, 16, 49, 64, 128, 197, 512, 1024};
   int64_t n = lens[rnd(0, (int64_t)(sizeof lens / sizeof *lens) - 1)], outer = rnd(1, 4), inner = rnd(0, 2) ? 1 : rnd(1, 5);
+  /* a mask (last axis only): causal with an offset, or random, repeating every `period`
+   * rows as a mask broadcast over batch and heads does */
+  int masked = inner == 1 && rnd(0, 1), causal = (int)rnd(0, 1);
+  int64_t period = 1;
+  if (masked) {
+    period = rnd(1, 6);
+    outer = period * rnd(1, 3);
+  }
   ares_graph *g = ares_graph_new();
   ares_tensor *tx = tensor(g, "x", in_i32 ? ARES_DT_I32 : ARES_DT_I8, outer, n, inner);
   ares_tensor *ty = tensor(g, "y", ARES_DT_I8, outer, n, inner);
@@ -238,7 +247,7 @@ static void softmax_case(int in_i32, stats *st) {
   int32_t yzp = yqmin == 0 ? -128 : 0; /* uint8 zero point 0, stored shifted */
   if (yqmin == 0) yqmin = -128, yqmax = 127;
   ares_quant_set(g, ty, 1, 0, &sy, &yzp, yqmin, yqmax);
-  ares_node *nd = ares_node_new(g, ARES_OP_QSOFTMAX, "softmax", 1, 1);
+  ares_node *nd = ares_node_new(g, ARES_OP_QSOFTMAX, "softmax", masked ? 2 : 1, 1);
   nd->in[0] = tx->id;
   nd->out[0] = ty->id;
   ares_graph_add_input(g, tx->id);
@@ -246,6 +255,28 @@ static void softmax_case(int in_i32, stats *st) {
   double sin_ = alpha * sx;
   CHECK_EQ(ares_softmax_params_make(g, nd, &nd->p.softmax, outer, n, inner, in_i32, sin_, &ty->q), 0);
   int64_t total = outer * n * inner;
+  uint8_t *keep = calloc((size_t)total, 1);
+  const int8_t *mask = NULL;
+  int mask_tid = -1;
+  for (int64_t i = 0; i < total; i++) keep[i] = 1;
+  if (masked) {
+    int64_t off = rnd(0, 2);
+    for (int64_t r = 0; r < period; r++) {
+      for (int64_t j = 0; j < n; j++) keep[r * n + j] = causal ? j <= r + off : rnd(0, 2) != 0;
+      if (!causal) keep[r * n + rnd(0, n - 1)] = 1; /* no row fully masked */
+    }
+    for (int64_t i = period * n; i < total; i++) keep[i] = keep[i % (period * n)];
+    CHECK_EQ(ares_softmax_mask_make(g, nd, &nd->p.softmax, keep, &mask_tid), 0);
+    const ares_softmax_params *mp = &nd->p.softmax;
+    if (causal) CHECK(mask_tid < 0 && (mp->mask_rows == 0 || (mp->causal && mp->causal_off == off)));
+    else CHECK(mp->mask_rows == 0 || (!mp->causal && period % mp->mask_rows == 0));
+    if (mask_tid >= 0) {
+      nd->in[1] = mask_tid;
+      mask = g->tensors[mask_tid]->data;
+    } else {
+      nd->nin = 1;
+    }
+  }
   void *x = malloc((size_t)total * (in_i32 ? 4 : 1));
   for (int64_t i = 0; i < total; i++) {
     int64_t v = rnd(qmin, qmax);
@@ -259,22 +290,28 @@ static void softmax_case(int in_i32, stats *st) {
   const int8_t *y = values[ty->id];
   const ares_softmax_params *p = &nd->p.softmax;
   char what[160];
-  snprintf(what, sizeof what, "softmax %s n=%lld outer=%lld inner=%lld s=%g sy=%g", in_i32 ? "i32" : "i8", (long long)n,
-           (long long)outer, (long long)inner, sin_, sy);
+  snprintf(what, sizeof what, "softmax %s n=%lld outer=%lld inner=%lld s=%g sy=%g mask %s", in_i32 ? "i32" : "i8",
+           (long long)n, (long long)outer, (long long)inner, sin_, sy,
+           !masked ? "none" : p->mask_rows == 0 ? "trivial" : p->causal ? "causal" : "stored");
   int lb = 0;
   for (uint64_t c = (uint64_t)ceil(1.0 / sy); c; c >>= 1) lb++;
   for (int64_t o = 0; o < outer && y; o++)
     for (int64_t in = 0; in < inner; in++) {
       int64_t base = o * n * inner + in;
+      /* float softmax with -inf at the masked elements: they add exp(-inf) = 0 */
+      const uint8_t *kr = keep + o * n; /* inner is 1 when masked */
       long double m = -1e30L, sum = 0;
       for (int64_t j = 0; j < n; j++) {
         long double v = in_i32 ? ((int32_t *)x)[base + j * inner] : ((int8_t *)x)[base + j * inner];
-        m = v > m ? v : m;
+        m = v > m && (inner > 1 || kr[j]) ? v : m;
       }
       for (int64_t j = 0; j < n; j++)
-        sum += expl(-(long double)sin_ * (m - (in_i32 ? ((int32_t *)x)[base + j * inner] : ((int8_t *)x)[base + j * inner])));
+        if (inner > 1 || kr[j])
+          sum += expl(-(long double)sin_ * (m - (in_i32 ? ((int32_t *)x)[base + j * inner] : ((int8_t *)x)[base + j * inner])));
       for (int64_t j = 0; j < n; j++) {
-        long double e = expl(-(long double)sin_ * (m - (in_i32 ? ((int32_t *)x)[base + j * inner] : ((int8_t *)x)[base + j * inner])));
+        long double e = inner > 1 || kr[j]
+                            ? expl(-(long double)sin_ * (m - (in_i32 ? ((int32_t *)x)[base + j * inner] : ((int8_t *)x)[base + j * inner])))
+                            : 0;
         long double v = e / sum / sy + yzp;
         /* the bound of SEMANTICS.md: relative (N/2 + 1) / (2^30 sum) + 2^-28 (+ the int32
          * exponent error), absolute 2^(lb - 30) */
@@ -285,14 +322,67 @@ static void softmax_case(int in_i32, stats *st) {
     }
   ares_softmax kp = kernel_softmax(p);
   int8_t *yk = malloc((size_t)total);
-  ares_softmax_s8(x, yk, 0, outer * inner, &kp);
+  ares_softmax_s8(x, yk, 0, outer * inner, 0, (const uint8_t *)mask, &kp);
   CHECK_MEM(yk, y, total, what);
-  check_tiled(x, y, (ares_rows_shape){outer, (int32_t)n, (int32_t)inner, in_i32 ? 4 : 1, 1, 1}, ares_softmax_rows, &kp, what);
+  ares_rows_shape rs = {outer, (int32_t)n, (int32_t)inner, in_i32 ? 4 : 1, 1, 1, 0, mask};
+  if (mask) rs.side_bytes = (int64_t)p->mask_rows * n;
+  check_tiled(x, y, rs, ares_softmax_rows, &kp, what);
   free(yk);
+  free(keep);
   ares_ref_free(g, values);
   free(values);
   free(x);
   ares_graph_free(g);
+}
+
+/* Hand-worked masked softmax of x = {0, 1, 2} at s = ln 2 (so exp = {1, 2, 4}), s_y = 1/256
+ * (uint8 stored shifted by -128), one row:
+ *   keep {1, 1, 0}: a prefix, so the causal flag (offset 1): {1, 2} / 3 * 256 = {85.33,
+ *     170.67} -> {85, 171}, the masked element 0;
+ *   keep {1, 0, 1}: stored: {1, 4} / 5 * 256 = {51.2, 204.8} -> {51, 205};
+ *   keep {0, 0, 0}: refused (float softmax gives NaN). */
+static void test_mask_hand(void) {
+  static const uint8_t keeps[3][3] = {{1, 1, 0}, {1, 0, 1}, {0, 0, 0}};
+  static const int want[2][3] = {{85, 171, 0}, {51, 0, 205}};
+  for (int c = 0; c < 3; c++) {
+    ares_graph *g = ares_graph_new();
+    ares_tensor *tx = tensor(g, "x", ARES_DT_I8, 1, 1, 3), *ty = tensor(g, "y", ARES_DT_I8, 1, 1, 3);
+    float sx = (float)log(2.0), s256 = 1.0f / 256;
+    int32_t z = 0, yz = -128;
+    ares_quant_set(g, tx, 1, 0, &sx, &z, -128, 127);
+    ares_quant_set(g, ty, 1, 0, &s256, &yz, -128, 127);
+    ares_node *nd = ares_node_new(g, ARES_OP_QSOFTMAX, "sm", 2, 1);
+    nd->in[0] = tx->id;
+    nd->out[0] = ty->id;
+    ares_graph_add_input(g, tx->id);
+    ares_graph_add_output(g, ty->id);
+    CHECK_EQ(ares_softmax_params_make(g, nd, &nd->p.softmax, 1, 3, 1, 0, (double)sx, &ty->q), 0);
+    int tid = -1;
+    if (c == 2) {
+      fprintf(stderr, "(the error below is expected)\n");
+      CHECK_EQ(ares_softmax_mask_make(g, nd, &nd->p.softmax, keeps[c], &tid), -1);
+      ares_graph_free(g);
+      continue;
+    }
+    CHECK_EQ(ares_softmax_mask_make(g, nd, &nd->p.softmax, keeps[c], &tid), 0);
+    CHECK_EQ(nd->p.softmax.mask_rows, 1);
+    CHECK_EQ(nd->p.softmax.causal, c == 0);
+    CHECK_EQ(tid >= 0, c == 1);
+    if (tid >= 0) nd->in[1] = tid;
+    else nd->nin = 1;
+    int8_t xs[3] = {0, 1, 2};
+    void *values[8] = {0};
+    values[tx->id] = xs;
+    CHECK_EQ(ares_ref_run(g, values), 0);
+    const int8_t *y = values[ty->id];
+    for (int j = 0; j < 3; j++) CHECK_EQ(y[j], want[c][j] - 128);
+    ares_softmax kp = kernel_softmax(&nd->p.softmax);
+    int8_t yk[3];
+    ares_softmax_s8(xs, yk, 0, 1, 0, tid >= 0 ? g->tensors[tid]->data : NULL, &kp);
+    CHECK_MEM(yk, y, 3, "hand-worked masked softmax kernel");
+    ares_ref_free(g, values);
+    ares_graph_free(g);
+  }
 }
 
 static void report(const char *name, const stats *st) {
@@ -360,6 +450,7 @@ static void test_hand(void) {
 
 int main(void) {
   test_hand();
+  test_mask_hand();
   stats ln = {0, 0, 0, 0}, rms = ln, sm8 = ln, sm32 = ln;
   for (int i = 0; i < 300; i++) norm_case(1, &ln);
   for (int i = 0; i < 300; i++) norm_case(0, &rms);

@@ -64,12 +64,20 @@ class _Attention(tnn.Module):
         """[B, S, E] -> [B, H, S, D]"""
         return t.reshape(t.shape[0], t.shape[1], self.num_heads, self.head_dim).transpose(1, 2)
 
-    def _attend(self, qh, kh, x_kv):
+    def _attend(self, qh, kh, x_kv, causal=False):
         """qh [B|1, H, Lq, D] quantized, kh [B, H, S, D] quantized; x_kv the quantized
-        sequence the values come from. Returns [B, Lq, E]."""
+        sequence the values come from. Returns [B, Lq, E]. causal: query i attends to keys
+        0..i only (the later scores are -inf before the softmax)."""
         vh = self._heads(self.v_quant(self.v_proj(x_kv)))
         scores = self.score_quant(torch.matmul(qh, kh.transpose(-2, -1)) / math.sqrt(self.head_dim))
-        attn = self.attn_quant(torch.softmax(_value(scores), dim=-1))
+        s = _value(scores)
+        if causal:
+            # built from the static shape, so the export holds it as a constant [Lq, S]
+            # bool tensor: Where(mask, -inf, scores), which ARES lowers to a masked qsoftmax
+            lq, sk = int(s.shape[-2]), int(s.shape[-1])  # static: a constant in the export
+            later = torch.ones(lq, sk, dtype=torch.bool, device=s.device).triu(1)
+            s = s.masked_fill(later, float("-inf"))
+        attn = self.attn_quant(torch.softmax(s, dim=-1))
         o = self.o_quant(torch.matmul(_value(attn), vh))
         o = o.transpose(1, 2)
         o = o.reshape(o.shape[0], o.shape[1], self.embed_dim)
@@ -85,25 +93,30 @@ class MultiHeadSelfAttention(_Attention):
 
     `rope`: an optional module applied to q and k per head ([batch, heads, seq, head_dim];
     e.g. ares.nn.RotaryEmbedding, which brings its own output quantizer).
+    `causal=True`: position i attends to positions 0..i only (a decoder), by setting the
+    later scores to -inf (`masked_fill` of a constant upper-triangular mask, exported as
+    Where; ARES: a qsoftmax with a causal mask, computed from indices).
     `output_quant=False` leaves the output projection without a quantizer, for a residual
     ares.nn.Add right after it (TransformerBlock does this); otherwise the output is
     quantized.
     """
 
     def __init__(self, embed_dim: int, num_heads: int, rope: Optional[tnn.Module] = None,
-                 bit_width: int = 8, weight_bit_width: int = 8, output_quant: bool = True):
+                 bit_width: int = 8, weight_bit_width: int = 8, output_quant: bool = True,
+                 causal: bool = False):
         super().__init__("MultiHeadSelfAttention", embed_dim, num_heads, bit_width,
                          weight_bit_width, output_quant)
         self.q_proj = Linear(embed_dim, embed_dim, weight_bit_width=weight_bit_width)
         self.q_quant = QuantIdentity(bit_width)
         self.rope = rope
+        self.causal = bool(causal)
 
     def forward(self, x):
         qh = self._heads(self.q_quant(self.q_proj(x)))
         kh = self._heads(self.k_quant(self.k_proj(x)))
         if self.rope is not None:
             qh, kh = _value(self.rope(qh)), _value(self.rope(kh))
-        return self._attend(qh, kh, x)
+        return self._attend(qh, kh, x, self.causal)
 
 
 class CrossAttention(_Attention):
@@ -153,16 +166,17 @@ class TransformerBlock(tnn.Module):
         MLP(t) = W2 GELU(W1 t), hidden width mlp_dim
 
     Every LayerNorm and GELU output and every residual sum is quantized (`bit_width`), so
-    the output is a quantized tensor. `rope` is passed to the attention.
+    the output is a quantized tensor. `rope` and `causal` are passed to the attention.
     """
 
     def __init__(self, embed_dim: int, num_heads: int, mlp_dim: int,
-                 rope: Optional[tnn.Module] = None, bit_width: int = 8, weight_bit_width: int = 8):
+                 rope: Optional[tnn.Module] = None, bit_width: int = 8, weight_bit_width: int = 8,
+                 causal: bool = False):
         super().__init__()
         wk = {"weight_bit_width": weight_bit_width}
         self.attn = _PreNormResidual(
             embed_dim, MultiHeadSelfAttention(embed_dim, num_heads, rope=rope, bit_width=bit_width,
-                                              output_quant=False, **wk), bit_width)
+                                              output_quant=False, causal=causal, **wk), bit_width)
         self.mlp = _PreNormResidual(
             embed_dim, tnn.Sequential(Linear(embed_dim, mlp_dim, **wk), QuantIdentity(bit_width),
                                       tnn.GELU(), QuantIdentity(bit_width),

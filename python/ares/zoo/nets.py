@@ -519,3 +519,7 @@ NETWORKS.update(nets_eltwise.NETWORKS)
 from . import nets_transformer  # noqa: E402  (attention networks; imports Spec from here)
 
 NETWORKS.update(nets_transformer.NETWORKS)
+
+from . import nets_mask  # noqa: E402  (attention masks; imports Spec from here)
+
+NETWORKS.update(nets_mask.NETWORKS)

@@ -78,13 +78,13 @@ class EmbedBasic(nn.Module):
 
 class LlamaBlock(nn.Module):
     """h = x + Attn(RMSNorm(x)); y = h + SwiGLU(RMSNorm(h)); residual sums through
-    ares.nn.Add. Attention without a causal mask (ARES has no masked softmax yet)."""
+    ares.nn.Add. Causal attention (a decoder: position i sees positions 0..i)."""
 
     def __init__(self, dim, heads, hidden, seq):
         super().__init__()
         self.norm1 = ann.RMSNorm(dim)
         self.attn = ann.MultiHeadSelfAttention(dim, heads, rope=ann.RotaryEmbedding(dim // heads, seq),
-                                               output_quant=False)
+                                               output_quant=False, causal=True)
         self.add1 = ann.Add()
         self.norm2 = ann.RMSNorm(dim)
         self.mlp = ann.SwiGLU(dim, hidden)
@@ -133,6 +133,6 @@ NETWORKS = {
         Spec(
             LlamaMinimal, (1, 8), False,
             "token embedding (int64 ids, vocab 64), 2 pre-norm blocks of RMSNorm + RoPE "
-            "self-attention + RMSNorm + SwiGLU with residual adds, final RMSNorm, quantized logits",
+            "causal self-attention + RMSNorm + SwiGLU with residual adds, final RMSNorm, quantized logits",
             vocab=64),
 }
