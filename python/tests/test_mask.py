@@ -182,3 +182,41 @@ def test_mask_built_in_the_graph_is_folded(tmp_path, compare):
     got = np.load(tmp_path / "y.npy")
     assert np.all(got[..., np.triu_indices(n, 1)[0], np.triu_indices(n, 1)[1]] == 0)
     assert np.array_equal(got, want)
+
+
+class ShapeMask(torch.nn.Module):
+    """The mask made from the scores' size in forward and expanded over the batch, as user
+    code often writes it: at opset 14 torch exports Shape -> Slice -> ConstantOfShape /
+    Expand -> Trilu -> Where, which ARES evaluates once the shapes are known."""
+
+    def __init__(self):
+        super().__init__()
+        self.inp = ann.QuantIdentity()
+        self.out = ann.QuantIdentity(signed=False)
+
+    def forward(self, x):
+        s = _value(self.inp(x))
+        later = torch.ones(s.shape[-2], s.shape[-1], dtype=torch.bool).triu(1).expand(s.shape)
+        return self.out(torch.softmax(s.masked_fill(later, float("-inf")), dim=-1))
+
+
+def test_mask_from_shape_at_opset14(tmp_path):
+    import onnx
+    import onnxruntime as ort
+    torch.manual_seed(2)
+    m = ShapeMask().train()
+    with torch.no_grad():
+        for _ in range(4):
+            m(torch.randn(2, 4, 4))
+    m.eval()
+    x = torch.randn(2, 4, 4)
+    path = tmp_path / "model.onnx"
+    gen.export(m, x, path, "qcdq", opset=14)
+    ops = {n.op_type for n in onnx.load(path).graph.node}
+    assert "Trilu" in ops  # the mask is built in the graph, not folded by torch
+    xs = x.numpy()
+    np.save(tmp_path / "x.npy", xs)
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    want = sess.run(None, {sess.get_inputs()[0].name: xs})[0]
+    tool.run_tool(["run", str(path), "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy")])
+    assert np.array_equal(np.load(tmp_path / "y.npy"), want)

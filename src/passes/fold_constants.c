@@ -2,7 +2,7 @@
  * Dropout disappear; shape arithmetic on constants (what torch exports for ZeroPad2d:
  * ConstantOfShape, Concat, Reshape, Slice, Transpose, Cast) is evaluated, and so are the ops
  * an attention mask is built from when a model computes it in forward (Trilu, Where, Not,
- * Equal, Less). Both export back ends produce these (the dynamo one keeps Constant nodes
+ * Equal, Less, Expand; infer-shapes calls this again once Shape has become a constant). Both export back ends produce these (the dynamo one keeps Constant nodes
  * that the TorchScript one turns into initializers). */
 #include <math.h>
 #include <string.h>
@@ -289,6 +289,27 @@ int ares_fold_const_node(ares_graph *g, ares_node *n) {
         double u = ares_tensor_get_f(a, ia), v = ares_tensor_get_f(b, ib);
         ares_tensor_set_i(o, i, n->op == ARES_OP_EQUAL ? u == v : u < v);
       }
+    }
+    return 0;
+  }
+  case ARES_OP_EXPAND: {
+    /* x broadcast with the shape in input 1 (numpy rules, both ways) */
+    if (n->nin != 2 || n->in[1] < 0) return ares_fail(n, "needs 2 inputs");
+    const ares_tensor *st = g->tensors[n->in[1]];
+    int64_t ns = ares_tensor_numel(st), dims[ARES_MAX_DIMS], idx[ARES_MAX_DIMS], total = 1;
+    int rank = x->rank > ns ? x->rank : (int)ns;
+    if (ns > ARES_MAX_DIMS || st->dtype != ARES_DT_I64) return ares_fail(n, "invalid shape input");
+    for (int i = 0; i < rank; i++) {
+      int64_t a = i >= rank - x->rank ? x->dims[i - (rank - x->rank)] : 1, b = i >= rank - ns ? ares_tensor_get_i(st, i - (rank - ns)) : 1;
+      if (b < 0 || b > (1 << 20) || (a != b && a != 1 && b != 1)) return ares_fail(n, "shapes do not broadcast");
+      dims[i] = a == 1 ? b : a;
+      if ((total *= dims[i]) > (1 << 24)) return ares_fail(n, "unsupported: a constant of more than 2^24 elements");
+    }
+    ares_tensor *o = g->tensors[n->out[0]];
+    char *od = alloc_out(g, n, x->dtype, rank, dims);
+    for (int64_t i = 0; i < ares_tensor_numel(o); i++) {
+      unravel(o, i, idx);
+      memcpy(od + i * (int64_t)esz, (char *)x->data + bcast_at(x, rank, idx) * (int64_t)esz, esz);
     }
     return 0;
   }

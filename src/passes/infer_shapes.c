@@ -363,6 +363,14 @@ static int infer_node(ares_graph *g, ares_node *n) {
   return 0;
 }
 
+/* Ops that build a constant attention mask from a folded Shape (torch's exporter writes
+ * Shape -> ... -> ConstantOfShape -> Trilu -> Where when a mask is made from a tensor's
+ * size): evaluated here once their inputs are constants. */
+static int builds_mask(ares_op op) {
+  return op == ARES_OP_TRILU || op == ARES_OP_WHERE || op == ARES_OP_NOT || op == ARES_OP_EQUAL || op == ARES_OP_LESS ||
+         op == ARES_OP_EXPAND || op == ARES_OP_CAST;
+}
+
 int ares_pass_infer_shapes(ares_graph *g) {
   int *order;
   int cnt = ares_graph_topo(g, &order);
@@ -373,7 +381,7 @@ int ares_pass_infer_shapes(ares_graph *g) {
     if (ares_op_get(n->op)->kind != ARES_KIND_SRC || n->dead) continue;
     /* shape arithmetic on a folded Shape: evaluate it like fold-constants does */
     int shape_math = n->nin > 0 && n->in[0] >= 0 && ares_tensor_is_const(g, n->in[0]) &&
-                     g->tensors[n->in[0]]->dtype == ARES_DT_I64;
+                     (g->tensors[n->in[0]]->dtype == ARES_DT_I64 || builds_mask(n->op));
     int r = shape_math ? ares_fold_const_node(g, n) : 1;
     if (r < 0) rc = -1;
     else if (r > 0) rc = infer_node(g, n);
