@@ -4,6 +4,7 @@
 #include "norm_params.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "diag.h"
@@ -180,7 +181,9 @@ int ares_softmax_mask_make(ares_graph *g, const ares_node *at, ares_softmax_para
   p->causal = causal;
   p->causal_off = causal ? (int32_t)off : 0;
   if (!causal) {
-    ares_tensor *t = ares_tensor_new(g, "softmax_mask");
+    char name[256];
+    snprintf(name, sizeof name, "%s.mask", at && at->name ? at->name : "softmax");
+    ares_tensor *t = ares_tensor_new(g, name);
     t->dtype = ARES_DT_I8;
     t->rank = 2;
     t->dims[0] = period;
