@@ -569,7 +569,7 @@ const char *ares_runtime_dir(void) {
 /* The runtime's files, relative to the runtime directory (ares_runtime_dir()). */
 static const char *runtime_files[] = {
     "ares_kernels.h", "ares_simd.h", "ares_npy.h", "ares_npy.c", "ares_hal.h", "ares_tiled.h", "ares_tiled.c", "ares_tile_plan.c",
-    "ares_tile_geom.h", "hal/ares_hal_host.c", "hal/ares_hal_dma.c", "hal/ares_hal_internal.h", "hal/ares_hal_rv32.c",
+    "ares_tile_geom.h", "ares_tile_pipe.h", "hal/ares_hal_host.c", "hal/ares_hal_dma.c", "hal/ares_hal_internal.h", "hal/ares_hal_rv32.c",
     "hal/rv32_start.S", "hal/ares_hal_pmsis.c", "hal/ares_hal_pulp.c", "kernels/ares_quant.c", "kernels/ares_conv2d.c", "kernels/ares_linear.c",
     "kernels/ares_eltwise.c", "kernels/ares_concat.c", "kernels/ares_pool.c", "kernels/ares_pad.c", "kernels/ares_transpose.c", "kernels/ares_slice.c", "kernels/ares_matmul.c",
     "ares_tiled_matmul.h", "ares_tiled_matmul.c",
