@@ -5,9 +5,10 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
-# rv32: the cross compiler with picolibc, and QEMU (qemu-system-riscv32 is in qemu-system-misc)
+# rv32: the cross compiler with picolibc, and QEMU (qemu-system-riscv32 is in qemu-system-misc);
+# ccache: the test suite builds hundreds of generated projects that share the runtime sources
 apt_pkgs=(libonnx-dev protobuf-c-compiler libprotobuf-c-dev make gcc libonnx-testdata
-          gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc)
+          gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc ccache)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,6 +7,12 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 bash scripts/setup.sh || { echo "setup failed"; echo "total: 0 passed, 1 failed"; exit 1; }
 
+# every generated project carries the same runtime sources: compile each once, through
+# ccache (keyed on the preprocessed source and the flags, so an edited file recompiles)
+if command -v ccache >/dev/null 2>&1; then
+  export CCACHE_DIR="$root/build/ccache" CC="ccache cc" RV_CC="ccache riscv64-unknown-elf-gcc"
+fi
+
 passed=0
 failed=0
 log=$(mktemp)
