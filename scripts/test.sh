@@ -21,8 +21,10 @@ suite() {
   local name=$1
   shift
   echo "== $name"
+  local t0=$SECONDS
   "$@" 2>&1 | tee "$log"
   local st=${PIPESTATUS[0]}
+  echo "== $name: $((SECONDS - t0)) s"
   # add up every "N passed, N failed" line the suite printed
   local p f
   p=$(grep -Eo '^[0-9]+ passed, [0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
@@ -48,7 +50,7 @@ suite zoo bash tests/test_zoo.sh
 suite cluster bash tests/test_cluster.sh
 suite rv32 bash tests/test_rv32.sh
 suite fuzz-smoke env FUZZ_SECONDS=30 bash fuzz/ci.sh
-suite python bash -c 'cd python && ../.venv/bin/python -m pytest -q tests'
+suite python bash -c 'cd python && ../.venv/bin/python -m pytest -q --durations=15 tests'
 
 echo
 echo "total: $passed passed, $failed failed"
