@@ -53,6 +53,9 @@ def test_causal_attention_compiled(tmp_path):
     r2 = ares.deploy(m, x2, target="host", out_dir=tmp_path / "b")
     assert r1.all_match and r2.all_match
     assert "qsoftmax" in [l.op for l in r1.layers]
+    # ares check: the mask's Where is supported (folded into the qsoftmax)
+    where = [n for n in r1.check_report.nodes if n.op == "Where"]
+    assert len(where) == 1 and where[0].status == "ok" and "folded" in where[0].detail
     assert np.array_equal(r1.output[:, :-1], r2.output[:, :-1])
     assert not np.array_equal(r1.output[:, -1], r2.output[:, -1])
     # and the compiled network computes what the Brevitas model does
@@ -109,8 +112,10 @@ def test_finite_masks(tmp_path):
     # -1e4 is far below the scores' range: exactly a mask; -1 is not
     r = _check(MaskedScores(add=torch.zeros(4, 4).masked_fill(tri, -1e4)), tmp_path / "a")
     assert r.all_match and np.array_equal(r.output, np.load(tmp_path / "a" / "brevitas_output.npy"))
-    with pytest.raises(ares.AresError, match="additive attention mask with finite values"):
+    with pytest.raises(ares.AresError, match="additive attention mask with finite values") as ei:
         _check(MaskedScores(add=torch.zeros(4, 4).masked_fill(tri, -1.0)), tmp_path / "b")
+    # ares check names the mask's Add as the unsupported node
+    assert [d.op for d in ei.value.errors] == ["Add"]
     with pytest.raises(ares.AresError, match="replaced by"):
         _check(MaskedScores(where=tri, fill=-2.0), tmp_path / "c")
 
@@ -220,3 +225,27 @@ def test_mask_from_shape_at_opset14(tmp_path):
     want = sess.run(None, {sess.get_inputs()[0].name: xs})[0]
     tool.run_tool(["run", str(path), "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy")])
     assert np.array_equal(np.load(tmp_path / "y.npy"), want)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "float"])
+def test_run_time_mask_is_refused(tmp_path, dtype):
+    """A mask that is a graph input (bool for Where, float for Add) is not a constant."""
+    import onnx
+    from onnx import TensorProto, helper as h, numpy_helper as nh
+    c = lambda name, a: nh.from_array(np.asarray(a), name)  # noqa: E731
+    inits = [c("ninf", np.array(-np.inf, np.float32)), c("sx", np.array(0.05, np.float32)),
+             c("zx", np.array(0, np.int8)), c("sy", np.array(1 / 256, np.float32)), c("zy", np.array(0, np.uint8))]
+    masking = (h.make_node("Where", ["m", "ninf", "xd"], ["s"]) if dtype == "bool" else
+               h.make_node("Add", ["xd", "m"], ["s"]))
+    nodes = [h.make_node("QuantizeLinear", ["x", "sx", "zx"], ["xq"]),
+             h.make_node("DequantizeLinear", ["xq", "sx", "zx"], ["xd"]), masking,
+             h.make_node("Softmax", ["s"], ["p"], axis=-1),
+             h.make_node("QuantizeLinear", ["p", "sy", "zy"], ["pq"]),
+             h.make_node("DequantizeLinear", ["pq", "sy", "zy"], ["y"])]
+    mt = TensorProto.BOOL if dtype == "bool" else TensorProto.FLOAT
+    g = h.make_graph(nodes, "m", [h.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 4]),
+                                  h.make_tensor_value_info("m", mt, [4, 4])],
+                     [h.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 4])], inits)
+    onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 13)]), tmp_path / "m.onnx")
+    with pytest.raises(ares.AresError, match="run-time mask" if dtype == "bool" else "run-time attention mask"):
+        ares.check_model(tmp_path / "m.onnx")

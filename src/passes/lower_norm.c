@@ -450,6 +450,12 @@ static int lower_softmax(ares_graph *g, ares_node *n) {
     }
   }
   ares_tensor *x = dq_int(g, xid, 1);
+  ares_node *pm = ares_producer(g, xid);
+  if (!x && !mask && pm && (pm->op == ARES_OP_ADD || pm->op == ARES_OP_WHERE))
+    for (int k = 0; k < pm->nin; k++)
+      if (pm->in[k] >= 0 && dq_int(g, pm->in[k], 1))
+        return ares_fail(pm, "unsupported: a run-time attention mask (the %s's other operands must be constants)",
+                         pm->op_type);
   if (!x)
     return ares_fail(n, "unsupported: the input is not a per-tensor quantized int8 (or int32) tensor, nor one scaled by "
                         "a constant scalar");
