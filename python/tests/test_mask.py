@@ -249,3 +249,33 @@ def test_run_time_mask_is_refused(tmp_path, dtype):
     onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 13)]), tmp_path / "m.onnx")
     with pytest.raises(ares.AresError, match="run-time mask" if dtype == "bool" else "run-time attention mask"):
         ares.check_model(tmp_path / "m.onnx")
+
+
+def test_brevitas_mha_key_padding_mask(tmp_path):
+    """Brevitas' QuantMultiheadAttention with a constant key_padding_mask: the mask is built
+    in the graph (ConstantOfShape, Equal, Where, Expand, Reshape, Cast) and scaled by
+    baddbmm's beta (a float Mul of two constants), all folded; bit-exact and equal to
+    Brevitas."""
+    import brevitas.nn as qnn
+
+    class M(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inp = qnn.QuantIdentity(return_quant_tensor=True)
+            self.mha = qnn.QuantMultiheadAttention(16, 2, batch_first=True)
+            self.out = qnn.QuantIdentity()
+            kpm = torch.zeros(1, 8, dtype=torch.bool)
+            kpm[:, 5:] = True
+            self.register_buffer("kpm", kpm)
+
+        def forward(self, x):
+            x = self.inp(x)
+            return self.out(self.mha(x, x, x, need_weights=False, key_padding_mask=self.kpm)[0])
+
+    torch.manual_seed(0)
+    m = M().train()
+    with torch.no_grad():
+        for _ in range(4):
+            m(torch.randn(1, 8, 16))
+    r = ares.deploy(m.eval(), torch.randn(1, 8, 16), target="host", out_dir=tmp_path)
+    assert r.all_match and np.array_equal(r.output, np.load(tmp_path / "brevitas_output.npy"))

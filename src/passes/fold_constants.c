@@ -2,7 +2,8 @@
  * Dropout disappear; shape arithmetic on constants (what torch exports for ZeroPad2d:
  * ConstantOfShape, Concat, Reshape, Slice, Transpose, Cast) is evaluated, and so are the ops
  * an attention mask is built from when a model computes it in forward (Trilu, Where, Not,
- * Equal, Less, Expand; infer-shapes calls this again once Shape has become a constant). Both export back ends produce these (the dynamo one keeps Constant nodes
+ * Equal, Less, Expand, float Add / Sub / Mul; infer-shapes calls this again once Shape has
+ * become a constant). Both export back ends produce these (the dynamo one keeps Constant nodes
  * that the TorchScript one turns into initializers). */
 #include <math.h>
 #include <string.h>
@@ -128,6 +129,21 @@ int ares_fold_const_node(ares_graph *g, ares_node *n) {
     ares_tensor *b = n->nin > 1 && n->in[1] >= 0 ? g->tensors[n->in[1]] : NULL;
     int isint = x->dtype == ARES_DT_I64 || x->dtype == ARES_DT_I32;
     if (!isint && n->op == ARES_OP_DIV) goto float_math;
+    if (!isint && b && x->dtype == ARES_DT_F32 && b->dtype == ARES_DT_F32) {
+      /* float32 arithmetic on two constants, broadcast (Brevitas' QuantMultiheadAttention
+       * scales its constant key-padding mask by baddbmm's beta = 1) */
+      int64_t dims[ARES_MAX_DIMS], idx[ARES_MAX_DIMS];
+      int rank = bcast_shape(g, n, 2, dims);
+      if (rank < 0) return -1;
+      ares_tensor *o = g->tensors[n->out[0]];
+      float *od = alloc_out(g, n, ARES_DT_F32, rank, dims);
+      for (int64_t i = 0; i < ares_tensor_numel(o); i++) {
+        unravel(o, i, idx);
+        float u = ((const float *)x->data)[bcast_at(x, rank, idx)], v = ((const float *)b->data)[bcast_at(b, rank, idx)];
+        od[i] = n->op == ARES_OP_ADD ? u + v : n->op == ARES_OP_SUB ? u - v : u * v;
+      }
+      return 0;
+    }
     if (!isint || !b) return 1;
     if (b->dtype != x->dtype) return ares_fail(n, "operands of types %s and %s", ares_dtype_name(x->dtype), ares_dtype_name(b->dtype));
     int64_t nb = ares_tensor_numel(b);
