@@ -82,18 +82,23 @@ class MaskedScores(torch.nn.Module):
     """softmax(q(x) + mask) or softmax(q(x).masked_fill(bool mask, fill)) over the last
     axis, quantized in and out."""
 
-    def __init__(self, add=None, where=None, fill=float("-inf")):
+    def __init__(self, add=None, where=None, fill=float("-inf"), scale=None, scale_first=True):
         super().__init__()
         self.inp = ann.QuantIdentity()
         self.out = ann.QuantIdentity(signed=False)
         self.add, self.where, self.fill = add, where, fill
+        self.scale, self.scale_first = scale, scale_first
 
     def forward(self, x):
         s = _value(self.inp(x))
+        if self.scale is not None and self.scale_first:
+            s = s * self.scale
         if self.add is not None:
             s = s + self.add
         if self.where is not None:
             s = s.masked_fill(self.where, self.fill)
+        if self.scale is not None and not self.scale_first:
+            s = s / self.scale
         return self.out(torch.softmax(s, dim=-1))
 
 
@@ -279,3 +284,15 @@ def test_brevitas_mha_key_padding_mask(tmp_path):
             m(torch.randn(1, 8, 16))
     r = ares.deploy(m.eval(), torch.randn(1, 8, 16), target="host", out_dir=tmp_path)
     assert r.all_match and np.array_equal(r.output, np.load(tmp_path / "brevitas_output.npy"))
+
+
+@pytest.mark.parametrize("scale_first", [True, False])
+@pytest.mark.parametrize("form", ["add", "where"])
+def test_mask_before_or_after_the_scale(tmp_path, scale_first, form):
+    """softmax(mask(x * 0.7)) and softmax(mask(x) / 0.7): the scalar folds into the input
+    scale either way (and multiplies a mask applied before it)."""
+    tri = torch.ones(4, 4, dtype=torch.bool).triu(1)
+    kw = {"add": torch.zeros(4, 4).masked_fill(tri, -1e4)} if form == "add" else {"where": tri}
+    r = _check(MaskedScores(scale=0.7, scale_first=scale_first, **kw), tmp_path)
+    assert r.all_match and np.array_equal(r.output, np.load(tmp_path / "brevitas_output.npy"))
+    assert r.check_report.compiles and all(n.status == "ok" for n in r.check_report.nodes)
