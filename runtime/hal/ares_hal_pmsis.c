@@ -2,33 +2,21 @@
  * core executing the cluster task, forks go to pi_cl_team_fork over the worker cores, DMA
  * is the cluster DMA (L1 side contiguous, the L2 side strided), L1 comes from
  * pi_cl_l1_malloc. Compiled only with the GAP SDK (not available on the development
- * machine): the generated project's Makefile follows the SDK's pmsis_rules.mk layout. */
+ * machine): the generated project's Makefile follows the SDK's pmsis_rules.mk layout. The
+ * state, the transfer shape, panic and the no-op calls are in ares_hal_chip.c. */
 #include <pmsis.h>
-#include <stdarg.h>
-#include <stdio.h>
 
 #include "ares_hal.h"
-
-static struct {
-  int ncores;
-  int8_t *l1;
-  size_t l1_bytes;
-} hal;
+#include "ares_hal_internal.h"
 
 int ares_hal_init(int ncores, size_t l1_bytes) {
-  hal.ncores = ncores;
-  hal.l1_bytes = l1_bytes;
-  hal.l1 = pi_cl_l1_malloc(NULL, (uint32_t)l1_bytes);
-  return hal.l1 ? 0 : -1;
+  return ares_hal_chip_init(ncores, l1_bytes, pi_cl_l1_malloc(NULL, (uint32_t)l1_bytes));
 }
 
 void ares_hal_deinit(void) {
-  if (hal.l1) pi_cl_l1_free(NULL, hal.l1, (uint32_t)hal.l1_bytes);
-  hal.l1 = NULL;
+  if (ares_hal_chip.l1) pi_cl_l1_free(NULL, ares_hal_chip.l1, (uint32_t)ares_hal_chip.l1_bytes);
+  ares_hal_chip.l1 = NULL;
 }
-
-int ares_hal_ncores(void) { return hal.ncores; }
-int8_t *ares_hal_l1(void) { return hal.l1; }
 
 typedef struct {
   void (*fn)(void *, int);
@@ -42,28 +30,16 @@ static void team_entry(void *p) {
 
 void ares_hal_fork(void (*fn)(void *arg, int core), void *arg) {
   fork_args f = {fn, arg};
-  pi_cl_team_fork(hal.ncores, team_entry, &f);
+  pi_cl_team_fork(ares_hal_chip.ncores, team_entry, &f);
 }
 
-void ares_hal_register(const void *base, size_t bytes, const char *what) {
-  (void)base;
-  (void)bytes;
-  (void)what;
-}
-
-void ares_hal_unregister_all(void) {}
-
-static int in_l1(const void *p) { return (const int8_t *)p >= hal.l1 && (const int8_t *)p < hal.l1 + hal.l1_bytes; }
-
-/* The cluster DMA moves rows of `row_bytes` between a contiguous L1 buffer and an L2 region
- * with a row stride; the executors only issue transfers of that shape. */
 void ares_hal_dma_2d(ares_dma *d, void *dst, const void *src, size_t row_bytes, size_t rows, size_t dst_stride,
                      size_t src_stride) {
   pi_cl_dma_cmd_t *cmd = (pi_cl_dma_cmd_t *)d->hw;
-  int to_l1 = in_l1(dst);
-  size_t ext_stride = to_l1 ? src_stride : dst_stride, loc_stride = to_l1 ? dst_stride : src_stride;
-  if (loc_stride != row_bytes) ares_hal_panic("DMA with a strided L1 side");
-  uint32_t ext = (uint32_t)(uintptr_t)(to_l1 ? src : dst), loc = (uint32_t)(uintptr_t)(to_l1 ? dst : src);
+  ares_hal_xfer x = ares_hal_chip_xfer(dst, src, row_bytes, dst_stride, src_stride);
+  int to_l1 = x.to_l1;
+  size_t ext_stride = x.ext_stride;
+  uint32_t ext = (uint32_t)(uintptr_t)x.ext, loc = (uint32_t)(uintptr_t)x.loc;
   pi_cl_dma_dir_e dir = to_l1 ? PI_CL_DMA_DIR_EXT2LOC : PI_CL_DMA_DIR_LOC2EXT;
   if (rows <= 1 || ext_stride == row_bytes)
     pi_cl_dma_cmd(ext, loc, (uint32_t)(row_bytes * rows), dir, cmd);
@@ -72,25 +48,10 @@ void ares_hal_dma_2d(ares_dma *d, void *dst, const void *src, size_t row_bytes, 
   d->pending = 1;
 }
 
-void ares_hal_dma_1d(ares_dma *d, void *dst, const void *src, size_t bytes) {
-  ares_hal_dma_2d(d, dst, src, bytes, 1, bytes, bytes);
-}
-
 void ares_hal_dma_wait(ares_dma *d) {
   if (!d->pending) return;
   pi_cl_dma_cmd_wait((pi_cl_dma_cmd_t *)d->hw);
   d->pending = 0;
 }
 
-int ares_hal_profile(int on) { return on ? -1 : 0; }
-int64_t ares_hal_critical_path(void) { return -1; }
-
-void ares_hal_panic(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  printf("ares hal: ");
-  vprintf(fmt, ap);
-  printf("\n");
-  va_end(ap);
-  pmsis_exit(3);
-}
+void ares_hal_chip_exit(int status) { pmsis_exit(status); }

@@ -2,19 +2,18 @@
  * orchestrator is core 0, forks run the share of every core between two barriers, DMA is
  * mchan (plp_dma_memcpy / plp_dma_memcpy_2d, 16-bit sizes: longer transfers are split),
  * L1 comes from pi_l1_malloc. Builds with an upstream riscv64-unknown-elf-gcc for plain
- * rv32imc against the PULP runtime; compiled only where that runtime is installed. */
+ * rv32imc against the PULP runtime; compiled only where that runtime is installed. The
+ * state, the transfer shape, panic and the no-op calls are in ares_hal_chip.c. */
 #include <pulp.h>
-#include <stdarg.h>
-#include <stdio.h>
+#include <stdlib.h>
 
 #include "ares_hal.h"
+#include "ares_hal_internal.h"
 
 #define MAX_CHUNK 65535u
 
+/* The work of the current fork, read by the workers after the barrier. */
 static struct {
-  int ncores;
-  int8_t *l1;
-  size_t l1_bytes;
   void (*volatile fn)(void *, int);
   void *volatile arg;
   volatile int quit;
@@ -22,19 +21,13 @@ static struct {
 
 int ares_hal_init(int ncores, size_t l1_bytes) {
   if (ncores > get_core_num()) return -1;
-  hal.ncores = ncores;
-  hal.l1_bytes = l1_bytes;
-  hal.l1 = pi_l1_malloc(0, (int)l1_bytes);
-  return hal.l1 ? 0 : -1;
+  return ares_hal_chip_init(ncores, l1_bytes, pi_l1_malloc(0, (int)l1_bytes));
 }
 
 void ares_hal_deinit(void) {
-  if (hal.l1) pi_l1_free(0, hal.l1, (int)hal.l1_bytes);
-  hal.l1 = NULL;
+  if (ares_hal_chip.l1) pi_l1_free(0, ares_hal_chip.l1, (int)ares_hal_chip.l1_bytes);
+  ares_hal_chip.l1 = NULL;
 }
-
-int ares_hal_ncores(void) { return hal.ncores; }
-int8_t *ares_hal_l1(void) { return hal.l1; }
 
 /* Workers (cores 1..n-1) wait at the barrier for work, run their share, meet again. */
 void ares_hal_worker_loop(void);
@@ -42,7 +35,7 @@ void ares_hal_worker_loop(void) {
   for (;;) {
     synch_barrier();
     if (hal.quit) return;
-    if (hal_core_id() < hal.ncores) hal.fn(hal.arg, hal_core_id());
+    if (hal_core_id() < ares_hal_chip.ncores) hal.fn(hal.arg, hal_core_id());
     synch_barrier();
   }
 }
@@ -61,25 +54,15 @@ void ares_hal_release_workers(void) {
   synch_barrier();
 }
 
-void ares_hal_register(const void *base, size_t bytes, const char *what) {
-  (void)base;
-  (void)bytes;
-  (void)what;
-}
-
-void ares_hal_unregister_all(void) {}
-
-static int in_l1(const void *p) { return (const int8_t *)p >= hal.l1 && (const int8_t *)p < hal.l1 + hal.l1_bytes; }
-
-/* The executors' transfers have a contiguous L1 side. mchan takes 16-bit sizes: each row
- * (or the whole contiguous block) is sent in chunks; the descriptor keeps the last id,
- * and mchan completes transfers in order. */
+/* mchan takes 16-bit sizes: each row (or the whole contiguous block) is sent in chunks;
+ * the descriptor keeps the last id, and mchan completes transfers in order. */
 void ares_hal_dma_2d(ares_dma *d, void *dst, const void *src, size_t row_bytes, size_t rows, size_t dst_stride,
                      size_t src_stride) {
-  int to_l1 = in_l1(dst);
-  size_t ext_stride = to_l1 ? src_stride : dst_stride;
-  const int8_t *ext = (const int8_t *)(to_l1 ? src : dst);
-  int8_t *loc = (int8_t *)(to_l1 ? dst : src);
+  ares_hal_xfer x = ares_hal_chip_xfer(dst, src, row_bytes, dst_stride, src_stride);
+  int to_l1 = x.to_l1;
+  size_t ext_stride = x.ext_stride;
+  const int8_t *ext = x.ext;
+  int8_t *loc = x.loc;
   int id = -1;
   if (rows <= 1 || ext_stride == row_bytes) {
     size_t total = row_bytes * rows;
@@ -102,25 +85,10 @@ void ares_hal_dma_2d(ares_dma *d, void *dst, const void *src, size_t row_bytes, 
   d->pending = 1;
 }
 
-void ares_hal_dma_1d(ares_dma *d, void *dst, const void *src, size_t bytes) {
-  ares_hal_dma_2d(d, dst, src, bytes, 1, bytes, bytes);
-}
-
 void ares_hal_dma_wait(ares_dma *d) {
   if (!d->pending) return;
   plp_dma_wait((unsigned int)d->hw[0]);
   d->pending = 0;
 }
 
-int ares_hal_profile(int on) { return on ? -1 : 0; }
-int64_t ares_hal_critical_path(void) { return -1; }
-
-void ares_hal_panic(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  printf("ares hal: ");
-  vprintf(fmt, ap);
-  printf("\n");
-  va_end(ap);
-  exit(3);
-}
+void ares_hal_chip_exit(int status) { exit(status); }

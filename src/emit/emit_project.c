@@ -443,10 +443,10 @@ static const char *gap9_makefile =
     "#   source gap_sdk/configs/gap9_evk_audio.sh   (or your board's configuration)\n"
     "#   make all run platform=gvsoc                (or platform=board)\n"
     "# `make kernels-check` compiles the network and the kernels with an upstream\n"
-    "# riscv64-unknown-elf-gcc for rv32imc, without the SDK (the HAL needs pmsis.h).\n"
+    "# riscv64-unknown-elf-gcc for rv32imc, without the SDK (only the PMSIS backend of the HAL needs pmsis.h).\n"
     "APP = ares_net\n"
     "APP_SRCS = main_chip.c network.c weights.c input_data.c $(wildcard runtime/ares_tiled*.c) runtime/ares_tile_plan.c \\\n"
-    "           runtime/hal/ares_hal_pmsis.c $(wildcard runtime/kernels/*.c)\n"
+    "           runtime/hal/ares_hal_pmsis.c runtime/hal/ares_hal_chip.c $(wildcard runtime/kernels/*.c)\n"
     "# ARES_SIMD_PULP: sum-of-dot-product builtins of the GAP toolchain (runtime/ares_simd.h)\n"
     "APP_CFLAGS += -O3 -std=gnu11 -ffp-contract=off -I. -Iruntime -DARES_PMSIS -DARES_SIMD_PULP\n"
     "APP_LDFLAGS += -lm\n"
@@ -465,7 +465,7 @@ static const char *siracusa_makefile =
     "# `make kernels-check` compiles the network and the kernels without the runtime.\n"
     "PULP_APP = ares_net\n"
     "PULP_APP_SRCS = main_chip.c network.c weights.c input_data.c $(wildcard runtime/ares_tiled*.c) runtime/ares_tile_plan.c \\\n"
-    "                runtime/hal/ares_hal_pulp.c $(wildcard runtime/kernels/*.c)\n"
+    "                runtime/hal/ares_hal_pulp.c runtime/hal/ares_hal_chip.c $(wildcard runtime/kernels/*.c)\n"
     "# ARES_SIMD_XPULP_INSN: pv.sdotsp.b through .insn, which an upstream assembler accepts\n"
     "PULP_CFLAGS += -O3 -std=gnu11 -ffp-contract=off -I. -Iruntime -DARES_SIMD_XPULP_INSN\n"
     "PULP_LDFLAGS += -lm\n"
@@ -481,7 +481,7 @@ static const char *kernels_check_mk =
     "RV_CC ?= riscv64-unknown-elf-gcc\n"
     "kernels-check:\n"
     "	@mkdir -p build-check\n"
-    "	for f in network.c weights.c input_data.c runtime/ares_tiled*.c runtime/ares_tile_plan.c runtime/kernels/*.c; do \\\n"
+    "	for f in network.c weights.c input_data.c runtime/ares_tiled*.c runtime/ares_tile_plan.c runtime/hal/ares_hal_chip.c runtime/kernels/*.c; do \\\n"
     "	  $(RV_CC) -std=c11 -ffp-contract=off -march=rv32imc -mabi=ilp32 --specs=picolibc.specs -O2 -Wall -Werror -DARES_SIMD_XPULP_INSN -I. -Iruntime -c $$f -o build-check/$$(basename $$f .c).o || exit 1; \\\n"
     "	done\n"
     "	@echo \"kernels-check: all sources compile for rv32imc, Xpulp dot products included\"\n"
@@ -570,7 +570,7 @@ const char *ares_runtime_dir(void) {
 static const char *runtime_files[] = {
     "ares_kernels.h", "ares_simd.h", "ares_npy.h", "ares_npy.c", "ares_hal.h", "ares_tiled.h", "ares_tiled.c", "ares_tile_plan.c",
     "ares_tile_geom.h", "ares_tile_pipe.h", "hal/ares_hal_host.c", "hal/ares_hal_dma.c", "hal/ares_hal_internal.h", "hal/ares_hal_rv32.c",
-    "hal/rv32_start.S", "hal/ares_hal_pmsis.c", "hal/ares_hal_pulp.c", "kernels/ares_quant.c", "kernels/ares_conv2d.c", "kernels/ares_linear.c",
+    "hal/rv32_start.S", "hal/ares_hal_pmsis.c", "hal/ares_hal_pulp.c", "hal/ares_hal_chip.c", "kernels/ares_quant.c", "kernels/ares_conv2d.c", "kernels/ares_linear.c",
     "kernels/ares_eltwise.c", "kernels/ares_concat.c", "kernels/ares_pool.c", "kernels/ares_pad.c", "kernels/ares_transpose.c", "kernels/ares_slice.c", "kernels/ares_matmul.c",
     "ares_tiled_matmul.h", "ares_tiled_matmul.c",
     "kernels/ares_rq_internal.h", "kernels/ares_rope.c", "ares_tiled_rope.c", "ares_tiled_scan.c", "kernels/ares_scan.c", "kernels/ares_cast.c", "kernels/ares_quant_axis.c", "ares_tiled_rows.h", "ares_tiled_rows.c", "kernels/ares_norm.c", "kernels/ares_softmax.c", "ares_tiled_lut.c", "kernels/ares_lut.c", "kernels/ares_embed.c",
