@@ -89,6 +89,9 @@ static int bcast_shape(ares_graph *g, ares_node *n, int nin, int64_t *dims) {
       if (v != 1) *d = v;
     }
   }
+  int64_t total = 1;
+  for (int i = 0; i < rank; i++)
+    if ((total *= dims[i]) > (1 << 24)) return ares_fail(n, "unsupported: a constant of more than 2^24 elements");
   return rank;
 }
 

@@ -479,6 +479,8 @@ static int lower_softmax(ares_graph *g, ares_node *n) {
     if (sm->rank != x->rank || memcmp(sm->dims, x->dims, sizeof(int64_t) * (size_t)x->rank))
       return ares_fail(mask, "unsupported: the mask broadcasts the scores to a larger shape");
     if (inner != 1) return ares_fail(mask, "unsupported: a masked softmax over an axis other than the last");
+    if (ares_tensor_numel(x) > ((int64_t)1 << 26))
+      return ares_fail(mask, "unsupported: a masked softmax over more than 2^26 scores");
     double s = alpha * x->q.scale[0];
     keep = mask_keep(g, mask, x, s * ((double)x->q.qmin - x->q.zp[0]), s * ((double)x->q.qmax - x->q.zp[0]), after);
     if (!keep) return -1;
