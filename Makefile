@@ -45,10 +45,15 @@ docs: $(BUILD)/ares
 	  cd python && ../.venv/bin/python -m ares.zoo resnet18 --dialect qonnx --quiet; fi
 	$(BUILD)/ares fidelity tests/zoo > docs/FIDELITY.md
 
+# The performance figures: docs/PERFORMANCE.md and the baseline the rv32 suite checks
+# against, from one run of the whole zoo on rv32 (several minutes).
+bench: $(BUILD)/ares
+	$(BUILD)/ares bench tests/zoo --baseline bench/baseline.json --update --markdown docs/PERFORMANCE.md
+
 test:
 	bash scripts/test.sh
 
 demo:
 	bash scripts/demo.sh
 
-.PHONY: docs test demo
+.PHONY: docs bench test demo

@@ -8,7 +8,7 @@ ARES=build/ares
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-for c in "" check compile run passes ops fidelity; do
+for c in "" check compile run bench passes ops fidelity; do
   if $ARES help $c >/dev/null && $ARES ${c:-help} --help >/dev/null 2>&1 || [ -z "$c" ]; then t_ok "help $c"; else t_fail "help $c"; fi
 done
 t_expect "no arguments" 2 "usage" $ARES
@@ -57,6 +57,66 @@ for p in $($ARES passes | awk '{print $1}'); do
     t_fail "dump after $p"
   fi
 done
+
+# ares bench: bad input is refused before anything runs
+t_expect "bench: missing model" 2 "cannot open '$tmp/nope.onnx'" $ARES bench "$tmp/nope.onnx"
+t_expect "bench: a target that cannot run here" 2 "unsupported: 'ares bench' on target 'gap9'" $ARES bench tests/zoo/mlp/model.onnx --target gap9
+t_expect "bench: --update without a baseline" 2 "--update needs --baseline" $ARES bench tests/zoo/mlp/model.onnx --update
+printf '{"format": 1, "target": "rv32", "networks": [{"name": "mlp",' >"$tmp/truncated.json"
+t_expect "bench: truncated baseline" 2 "truncated.json': line 1, column 61: unexpected end of the text" \
+  $ARES bench tests/zoo/mlp/model.onnx --baseline "$tmp/truncated.json" --thresholds bench/thresholds
+printf '{"format": 1, "target": "rv32", "networks": [{"name": "mlp", "model": "m", "macs": 1.5}]}' >"$tmp/badtype.json"
+t_expect "bench: baseline with a wrong type" 2 "network 'mlp': 'cores' is missing" \
+  $ARES bench tests/zoo/mlp/model.onnx --baseline "$tmp/badtype.json" --thresholds bench/thresholds
+{ cat bench/thresholds; echo "speed 3"; } >"$tmp/thresholds"
+t_expect "bench: unknown metric in the thresholds" 2 "unknown metric 'speed'" \
+  $ARES bench tests/zoo/mlp/model.onnx --baseline bench/baseline.json --thresholds "$tmp/thresholds"
+grep -v '^instructions' bench/thresholds >"$tmp/thresholds"
+t_expect "bench: a metric without threshold" 2 "no threshold for 'instructions'" \
+  $ARES bench tests/zoo/mlp/model.onnx --baseline bench/baseline.json --thresholds "$tmp/thresholds"
+
+# ares bench on the smallest network: validated on rv32, its figures reproducible run to run
+# (all but the compile time)
+if $ARES bench tests/zoo/mlp/model.onnx --json "$tmp/mlp.json" >"$tmp/b1.log" 2>&1 && grep -q '^ok   mlp: bit-exact on 8 rv32 harts' "$tmp/b1.log" &&
+  $ARES bench tests/zoo/mlp/model.onnx --json "$tmp/mlp2.json" >/dev/null 2>&1; then
+  t_ok "bench mlp on rv32"
+  if cmp -s <(grep -v compile_ms "$tmp/mlp.json") <(grep -v compile_ms "$tmp/mlp2.json"); then t_ok "bench figures reproducible"
+  else t_fail "bench figures differ between two runs"; diff "$tmp/mlp.json" "$tmp/mlp2.json" | head -5; fi
+else
+  t_fail "bench mlp on rv32"; tail -5 "$tmp/b1.log"
+fi
+# the comparison with a baseline (--compare: the figures of that run, no new run).
+# baseline METRIC HOW: a copy of the run's figures with the network's METRIC changed
+# (half, double, minus1, plus1, or less0.5: the run is 0.5 % above it); prints its path.
+baseline() {
+  awk -v key="\"$1\":" -v how="$2" '/"layers"/ { done = 1 }
+    !done && $1 == key { x = $2 + 0
+      v = how == "half" ? int(x / 2) : how == "double" ? 2 * x : how == "minus1" ? x - 1 : how == "plus1" ? x + 1 : int(x / 1.005)
+      sub(/: [0-9.]+/, ": " v) }
+    { print }' "$tmp/mlp.json" >"$tmp/base_$1_$2.json"
+  echo "$tmp/base_$1_$2.json"
+}
+bench_cmp() { # NAME WANT_STATUS WANT_OUTPUT_SUBSTRING BASELINE
+  local out st
+  out=$($ARES bench --compare "$tmp/mlp.json" --baseline "$4" --thresholds bench/thresholds 2>&1)
+  st=$?
+  if [ "$st" -eq "$2" ] && printf '%s' "$out" | grep -qF -- "$3"; then t_ok "$1"
+  else t_fail "$1: exit status $st (expected $2) or no '$3'"; printf '%s\n' "$out" | tail -3 | sed 's/^/     /'; fi
+}
+if [ -f "$tmp/mlp.json" ]; then
+  instr=$(awk '$1 == "\"instructions\":" { print $2 + 0; exit }' "$tmp/mlp.json")
+  bench_cmp "bench: the same figures pass" 0 "ok   mlp: no regression against the baseline" "$tmp/mlp.json"
+  bench_cmp "bench: fewer instructions in the baseline fail, named" 1 \
+    "FAIL mlp: regression in instructions: $((instr / 2)) -> $instr (+" "$(baseline instructions half)"
+  bench_cmp "bench: more instructions in the baseline pass as better" 0 \
+    "instructions $((instr * 2)) -> $instr better (-50.00 %)" "$(baseline instructions double)"
+  bench_cmp "bench: 0.5 % more instructions is within the 1 % threshold" 0 "worse, within the threshold" \
+    "$(baseline instructions less0.5)"
+  bench_cmp "bench: MACs must match exactly" 1 "FAIL mlp: regression in macs" "$(baseline macs plus1)"
+  bench_cmp "bench: one code byte more fails" 1 "FAIL mlp: regression in code_bytes" "$(baseline code_bytes minus1)"
+  bench_cmp "bench: one L2 arena byte more fails" 1 "FAIL mlp: regression in l2_arena_bytes" "$(baseline l2_arena_bytes minus1)"
+  bench_cmp "bench: compile time is not compared" 0 "ok   mlp: no regression against the baseline" "$(baseline compile_ms double)"
+fi
 
 # the supported-operations document is generated from the registry
 if $ARES ops --markdown | cmp -s - docs/SUPPORTED_OPERATIONS.md; then t_ok "docs/SUPPORTED_OPERATIONS.md up to date"

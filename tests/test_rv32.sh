@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Real 32-bit RISC-V: every zoo network on qemu-system-riscv32 with 8 harts as the
 # cluster's cores (bit-exact against the reference, with per-layer instruction counts from
-# a one-hart -icount run); and the GAP9 / Siracusa projects: complete, and their network
-# and kernels compile with riscv64-unknown-elf-gcc for rv32imc.
+# a one-hart -icount run; the QCDQ exports through `ares bench`, whose figures must not
+# regress against bench/baseline.json); and the GAP9 / Siracusa projects: complete, and
+# their network and kernels compile with riscv64-unknown-elf-gcc for rv32imc.
 set -u
 cd "$(dirname "$0")/.."
 . tests/lib.sh
@@ -10,7 +11,24 @@ ARES=build/ares
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-for f in tests/zoo/*/model.onnx tests/zoo/*/model.qonnx.onnx; do
+# QCDQ exports: `ares bench` validates each on 8 harts, counts its instructions on one and
+# compares its figures with the committed baseline; its "ok   ..." / "FAIL ..." lines count
+"$ARES" bench tests/zoo --baseline bench/baseline.json >"$tmp/bench.log" 2>"$tmp/bench.err"
+st=$?
+while IFS= read -r line; do
+  case "$line" in
+  "ok   "*) t_ok "${line#ok   }" ;;
+  "FAIL "*) t_fail "${line#FAIL }" ;;
+  *) echo "$line" ;;
+  esac
+done <"$tmp/bench.log"
+if grep -q '^FAIL ' "$tmp/bench.log" || [ "$st" -ne 0 ]; then
+  [ "$st" -ne 0 ] && ! grep -q '^FAIL ' "$tmp/bench.log" && t_fail "ares bench tests/zoo: exit status $st"
+  tail -8 "$tmp/bench.err" | sed 's/^/     /'
+fi
+
+# QONNX exports: the same networks through the other front end
+for f in tests/zoo/*/model.qonnx.onnx; do
   [ -f "$f" ] || continue
   n=${f#tests/zoo/}
   if "$ARES" run "$f" --target rv32 >"$tmp/run.log" 2>&1; then

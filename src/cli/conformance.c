@@ -115,11 +115,6 @@ typedef struct {
   char reason[1200];
 } conf_result;
 
-static int file_exists(const char *p) {
-  struct stat st;
-  return stat(p, &st) == 0;
-}
-
 static int run_test(const char *dir, conf_result *res) {
   char path[4096];
   conf_log log = {{0}, 0};
@@ -351,7 +346,7 @@ int ares_cli_conformance(int argc, char **argv) {
   for (int i = 0; i < n; i++) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s/model.onnx", dir, names[i]);
-    if (!file_exists(path)) continue;
+    if (!ares_cli_is_file(path)) continue;
     snprintf(path, sizeof path, "%s/%s", dir, names[i]);
     conf_result r;
     int v = run_test(path, &r);

@@ -26,6 +26,7 @@ static const char *usage_main =
     "  run MODEL                compile, build, run and validate every layer bit for bit\n"
     "  conformance DIR          run the ONNX backend node tests on the reference interpreter\n"
     "  fidelity ZOO_DIR         table of output agreement with ONNX Runtime and Brevitas\n"
+    "  bench [MODEL|ZOO_DIR]    performance figures on rv32 (validated), against a baseline\n"
     "  passes                   list the compiler passes (names for --dump-after)\n"
     "  ops [--markdown]         list the supported operators\n"
     "  help [COMMAND]           show help for a command\n"
@@ -86,6 +87,7 @@ static int help(const char *cmd) {
   else if (cmd && strcmp(cmd, "check") == 0) fputs(ares_cli_check_usage(), stdout);
   else if (cmd && strcmp(cmd, "conformance") == 0) fputs(ares_cli_conformance_usage(), stdout);
   else if (cmd && strcmp(cmd, "run") == 0) fputs(usage_run, stdout);
+  else if (cmd && strcmp(cmd, "bench") == 0) fputs(ares_cli_bench_usage(), stdout);
   else if (cmd && strcmp(cmd, "fidelity") == 0)
     fputs("usage: ares fidelity ZOO_DIR\n\nFor every network directory in ZOO_DIR (model.onnx, model.qonnx.onnx, input.npy,\n"
           "ort_output.npy, brevitas_output.npy) prints a Markdown table comparing ARES' integer\n"
@@ -234,6 +236,7 @@ int main(int argc, char **argv) {
     if (o.help) return help("run");
     return ares_cli_run(&o);
   }
+  if (strcmp(cmd, "bench") == 0) return ares_cli_bench(argc - 2, argv + 2);
   if (strcmp(cmd, "passes") == 0) return cmd_passes();
   if (strcmp(cmd, "fidelity") == 0) {
     if (argc != 3 || argv[2][0] == '-') return help("fidelity") ? 2 : (argc == 3 ? 0 : 2);

@@ -30,12 +30,17 @@ void ares_report_row(FILE *f, const ares_graph *g, int step, const ares_node *n,
           n->macs, tile, (long long)n->l1_bytes, (long long)n->dma_bytes, verdict ? "  " : "", verdict ? verdict : "");
 }
 
+int64_t ares_graph_macs(const ares_graph *g) {
+  int64_t macs = 0;
+  for (int i = 0; i < g->nnodes; i++) macs += g->nodes[i]->dead ? 0 : g->nodes[i]->macs;
+  return macs;
+}
+
 void ares_report_footer(FILE *f, const ares_graph *g) {
-  int64_t macs = 0, dma = 0, l1 = 0;
+  int64_t macs = ares_graph_macs(g), dma = 0, l1 = 0;
   for (int i = 0; i < g->nnodes; i++) {
     const ares_node *n = g->nodes[i];
     if (n->dead) continue;
-    macs += n->macs;
     dma += n->dma_bytes;
     if (n->l1_bytes > l1) l1 = n->l1_bytes;
   }

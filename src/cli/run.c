@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ares_npy.h"
@@ -18,11 +19,6 @@
 
 /* Paths go into shell commands inside single quotes. */
 static int safe_path(const char *p) { return strchr(p, '\'') == NULL; }
-
-static int file_exists(const char *p) {
-  struct stat st;
-  return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
 
 /* Path of the k-th entry (0-based) of a comma-separated --input list into buf; NULL if the
  * list is shorter. */
@@ -54,7 +50,7 @@ static int load_input(const ares_cli_opts *o, ares_graph *g, int i, void **data)
     const char *slash = strrchr(o->model, '/');
     int dl = slash ? (int)(slash - o->model) : 1;
     snprintf(beside, sizeof beside, "%.*s/input.npy", dl, slash ? o->model : ".");
-    if (file_exists(beside)) path = beside;
+    if (ares_cli_is_file(beside)) path = beside;
   }
   size_t esz = ares_dtype_size(t->dtype);
   if (!esz) return ares_fail(NULL, "graph input '%s' has no element type", t->name);
@@ -117,95 +113,113 @@ static int run_network(const char *proj, int rv32, int cores, const char *opts, 
   return run_cmd(cmd, cores ? "running the generated network on qemu-system-riscv32" : "counting instructions on qemu-system-riscv32");
 }
 
-/* profile.txt ("layer instructions" per line) -> instructions per layer, in schedule order. */
-static int64_t *layer_instr;
-static int read_profile(ares_graph *g, const char *proj) {
+/* profile.txt ("layer instructions" per line) -> v->instr, per schedule step. */
+static int read_profile(ares_validation *v) {
   char path[4096];
-  snprintf(path, sizeof path, "%s/profile.txt", proj);
+  snprintf(path, sizeof path, "%s/profile.txt", v->proj);
   FILE *f = fopen(path, "r");
   if (!f) return ares_fail(NULL, "no instruction counts in '%s'", path);
-  free(layer_instr);
-  layer_instr = calloc((size_t)g->nnodes + 1, sizeof(int64_t));
+  v->instr = calloc((size_t)v->nsteps + 1, sizeof(int64_t));
   int l;
   long long c;
-  while (layer_instr && fscanf(f, "%d %lld", &l, &c) == 2)
-    if (l >= 0 && l < g->nnodes) layer_instr[l] = c;
+  while (v->instr && fscanf(f, "%d %lld", &l, &c) == 2)
+    if (l >= 0 && l < v->nsteps) v->instr[l] = c;
   fclose(f);
-  return layer_instr ? 0 : ares_fail(NULL, "out of memory");
+  return v->instr ? 0 : ares_fail(NULL, "out of memory");
 }
 
-
-/* Compares the dumped layers with the reference. Returns the number of mismatching layers,
- * or -1 on error. */
-static int compare_layers(ares_graph *g, void **values, const char *proj) {
-  int *order, cnt = ares_graph_topo(g, &order);
-  int bad = 0;
-  ares_report_header(stdout, 1);
-  int64_t total_instr = 0;
-  if (layer_instr) printf("%112s  %-14s %12s  %6s\n", "", "", "rv32 instr", "MAC/in");
-  for (int s = 0; s < cnt; s++) {
-    ares_node *n = g->nodes[order[s]];
-    ares_tensor *y = g->tensors[n->out[0]];
+/* Compares the dumped layers with the reference: v->verdict per step, v->bad. */
+static int compare_layers(ares_validation *v, void **values) {
+  v->verdict = calloc((size_t)v->nsteps + 1, sizeof *v->verdict);
+  if (!v->verdict) return ares_fail(NULL, "out of memory");
+  for (int s = 0; s < v->nsteps; s++) {
+    ares_node *n = v->g->nodes[v->order[s]];
+    ares_tensor *y = v->g->tensors[n->out[0]];
     char path[4096], err[256];
-    snprintf(path, sizeof path, "%s/layers/layer_%03d.npy", proj, s);
+    char *verdict = v->verdict[s];
+    size_t vl = sizeof v->verdict[s];
+    snprintf(path, sizeof path, "%s/layers/layer_%03d.npy", v->proj, s);
     ares_npy a;
-    char verdict[96];
     if (ares_npy_load(path, &a, err, sizeof err) != 0) {
-      snprintf(verdict, sizeof verdict, "MISSING (%s)", err);
-      bad++;
+      snprintf(verdict, vl, "MISSING (%s)", err);
+      v->bad++;
     } else if (a.nbytes != ares_tensor_nbytes(y)) {
-      snprintf(verdict, sizeof verdict, "SIZE %zu != %zu", a.nbytes, ares_tensor_nbytes(y));
-      bad++;
+      snprintf(verdict, vl, "SIZE %zu != %zu", a.nbytes, ares_tensor_nbytes(y));
+      v->bad++;
       ares_npy_free(&a);
     } else {
       size_t esz = ares_dtype_size(y->dtype), ne = a.nbytes / (esz ? esz : 1), diff = 0;
       for (size_t e = 0; e < ne; e++)
         if (memcmp((char *)a.data + e * esz, (char *)values[y->id] + e * esz, esz)) diff++;
       if (diff) {
-        snprintf(verdict, sizeof verdict, "MISMATCH %zu/%zu", diff, ne);
-        if (!bad) fprintf(stderr, "ares: first mismatching layer: %d '%s' (%s): %zu of %zu elements differ\n", s, n->name,
-                          ares_op_get(n->op)->name, diff, ne);
-        bad++;
+        snprintf(verdict, vl, "MISMATCH %zu/%zu", diff, ne);
+        if (!v->bad) fprintf(stderr, "ares: first mismatching layer: %d '%s' (%s): %zu of %zu elements differ\n", s, n->name,
+                             ares_op_get(n->op)->name, diff, ne);
+        v->bad++;
       } else {
-        snprintf(verdict, sizeof verdict, "ok");
+        snprintf(verdict, vl, "ok");
       }
       ares_npy_free(&a);
     }
-    if (layer_instr) {
-      char v2[160];
-      snprintf(v2, sizeof v2, "%-14s %12lld  %6.3f", verdict, (long long)layer_instr[s],
-               layer_instr[s] ? (double)n->macs / (double)layer_instr[s] : 0.0);
-      total_instr += layer_instr[s];
-      ares_report_row(stdout, g, s, n, v2);
-    } else {
-      ares_report_row(stdout, g, s, n, verdict);
-    }
   }
-  ares_report_footer(stdout, g);
-  if (layer_instr) {
-    int64_t macs = 0;
-    for (int i = 0; i < g->nnodes; i++) macs += g->nodes[i]->dead ? 0 : g->nodes[i]->macs;
-    printf("rv32: %lld instructions on the critical path over %d cores, %.3f MACs per instruction\n", (long long)total_instr,
-           g->ncores, total_instr ? (double)macs / (double)total_instr : 0.0);
-  }
-  free(order);
-  return bad;
+  return 0;
 }
 
-int ares_cli_run(const ares_cli_opts *o) {
+int64_t ares_validation_instructions(const ares_validation *v) {
+  int64_t total = 0;
+  for (int s = 0; v->instr && s < v->nsteps; s++) total += v->instr[s];
+  return total;
+}
+
+/* The per-layer table of a validation run, with instructions on rv32. */
+static void print_layers(const ares_validation *v) {
+  const ares_graph *g = v->g;
+  ares_report_header(stdout, 1);
+  if (v->instr) printf("%112s  %-14s %12s  %6s\n", "", "", "rv32 instr", "MAC/in");
+  for (int s = 0; s < v->nsteps; s++) {
+    const ares_node *n = g->nodes[v->order[s]];
+    char v2[160];
+    if (v->instr)
+      snprintf(v2, sizeof v2, "%-14s %12lld  %6.3f", v->verdict[s], (long long)v->instr[s],
+               v->instr[s] ? (double)n->macs / (double)v->instr[s] : 0.0);
+    else
+      snprintf(v2, sizeof v2, "%s", v->verdict[s]);
+    ares_report_row(stdout, g, s, n, v2);
+  }
+  ares_report_footer(stdout, g);
+  if (v->instr) {
+    int64_t total = ares_validation_instructions(v), macs = ares_graph_macs(g);
+    printf("rv32: %lld instructions on the critical path over %d cores, %.3f MACs per instruction\n", (long long)total,
+           g->ncores, total ? (double)macs / (double)total : 0.0);
+  }
+}
+
+static double seconds_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int ares_validate(const ares_cli_opts *o, ares_validation *v) {
+  memset(v, 0, sizeof *v);
   const ares_target *tg = ares_target_find(o->target);
-  if (!tg) return ares_fail(NULL, "unknown target '%s' (known: %s)", o->target, ares_target_names()), 2;
+  if (!tg) return ares_fail(NULL, "unknown target '%s' (known: %s)", o->target, ares_target_names());
   int rv32 = strcmp(tg->name, "rv32") == 0;
   if (strcmp(tg->name, "host") != 0 && !rv32)
     return ares_fail(NULL, "unsupported: 'ares run' on target '%s' (it runs host and rv32; compile for %s and run on the chip)",
-                     tg->name, tg->name), 2;
-  ares_graph *g = ares_cli_load(o->model, o);
-  if (!g) return 2;
+                     tg->name, tg->name);
+  double t0 = seconds_now();
+  ares_graph *g = v->g = ares_cli_load(o->model, o);
+  if (!g) return -1;
+  v->nsteps = ares_graph_topo(g, &v->order);
   void **values = calloc((size_t)g->ntensors + 1, sizeof(void *));
   void **inputs = calloc((size_t)g->ninputs + 1, sizeof(void *));
-  char tmpdir[] = "/tmp/ares-run-XXXXXX", proj[4096], cmd[16384], path[4096];
-  int made_tmp = 0, status = 2;
-  if (!values || !inputs) goto done;
+  char cmd[16384], path[4096];
+  char *proj = v->proj;
+  size_t plen = sizeof v->proj;
+  int rc = -1;
+  if (!values || !inputs || v->nsteps < 0) goto done;
+  v->compile_secs = seconds_now() - t0;
   for (int i = 0; i < g->ninputs; i++) {
     if (load_input(o, g, i, &inputs[i]) < 0) goto done;
     values[g->inputs[i]] = inputs[i];
@@ -218,20 +232,23 @@ int ares_cli_run(const ares_cli_opts *o) {
       goto done;
     }
   }
+  t0 = seconds_now();
   if (o->project) {
-    snprintf(proj, sizeof proj, "%s", o->project);
+    snprintf(proj, plen, "%s", o->project);
   } else if (o->keep) {
-    snprintf(proj, sizeof proj, "%s", o->keep);
+    snprintf(proj, plen, "%s", o->keep);
     if (ares_emit_project(g, o->target, proj) < 0) goto done;
   } else {
-    if (!mkdtemp(tmpdir)) {
+    snprintf(v->tmpdir, sizeof v->tmpdir, "/tmp/ares-run-XXXXXX");
+    if (!mkdtemp(v->tmpdir)) {
+      v->tmpdir[0] = 0;
       ares_fail(NULL, "cannot create a temporary directory: %s", strerror(errno));
       goto done;
     }
-    made_tmp = 1;
-    snprintf(proj, sizeof proj, "%s/project", tmpdir);
+    snprintf(proj, plen, "%s/project", v->tmpdir);
     if (ares_emit_project(g, o->target, proj) < 0) goto done;
   }
+  v->compile_secs += seconds_now() - t0;
   if (!safe_path(proj)) {
     ares_fail(NULL, "project path '%s' contains a quote", proj);
     goto done;
@@ -266,20 +283,34 @@ int ares_cli_run(const ares_cli_opts *o) {
     k += (size_t)snprintf(files + k, sizeof files - k, " output_%d.npy", i);
   if (k >= sizeof files || run_network(proj, rv32, g->ncores, "--dump layers", files) < 0) goto done;
   /* rv32: a second run on one hart under -icount counts each layer's instructions */
-  if (rv32 && (run_network(proj, rv32, 0, "--profile profile.txt", files) < 0 || read_profile(g, proj) < 0)) goto done;
-  int bad = compare_layers(g, values, proj);
-  if (bad < 0) goto done;
-  if (bad == 0) printf("ares: all layers match the reference bit for bit\n");
-  else printf("ares: %d layer(s) differ from the reference\n", bad);
-  status = bad ? 1 : 0;
+  if (rv32 && (run_network(proj, rv32, 0, "--profile profile.txt", files) < 0 || read_profile(v) < 0)) goto done;
+  rc = compare_layers(v, values);
 done:
-  if (made_tmp) ares_remove_tree(tmpdir);
-  free(layer_instr);
-  layer_instr = NULL;
   if (values) ares_ref_free(g, values);
   for (int i = 0; inputs && i < g->ninputs; i++) free(inputs[i]);
   free(inputs);
   free(values);
-  ares_graph_free(g);
+  return rc;
+}
+
+void ares_validation_free(ares_validation *v) {
+  if (v->tmpdir[0]) ares_remove_tree(v->tmpdir);
+  free(v->instr);
+  free(v->verdict);
+  free(v->order);
+  ares_graph_free(v->g);
+  memset(v, 0, sizeof *v);
+}
+
+int ares_cli_run(const ares_cli_opts *o) {
+  ares_validation v;
+  int status = 2;
+  if (ares_validate(o, &v) == 0) {
+    print_layers(&v);
+    if (v.bad == 0) printf("ares: all layers match the reference bit for bit\n");
+    else printf("ares: %d layer(s) differ from the reference\n", v.bad);
+    status = v.bad ? 1 : 0;
+  }
+  ares_validation_free(&v);
   return status;
 }
