@@ -68,12 +68,6 @@ t_expect "bench: truncated baseline" 2 "truncated.json': line 1, column 61: unex
 printf '{"format": 1, "target": "rv32", "networks": [{"name": "mlp", "model": "m", "macs": 1.5}]}' >"$tmp/badtype.json"
 t_expect "bench: baseline with a wrong type" 2 "network 'mlp': 'cores' is missing" \
   $ARES bench tests/zoo/mlp/model.onnx --baseline "$tmp/badtype.json" --thresholds bench/thresholds
-{ cat bench/thresholds; echo "speed 3"; } >"$tmp/thresholds"
-t_expect "bench: unknown metric in the thresholds" 2 "unknown metric 'speed'" \
-  $ARES bench tests/zoo/mlp/model.onnx --baseline bench/baseline.json --thresholds "$tmp/thresholds"
-grep -v '^instructions' bench/thresholds >"$tmp/thresholds"
-t_expect "bench: a metric without threshold" 2 "no threshold for 'instructions'" \
-  $ARES bench tests/zoo/mlp/model.onnx --baseline bench/baseline.json --thresholds "$tmp/thresholds"
 
 # ares bench on the smallest network: validated on rv32, its figures reproducible run to run
 # (all but the compile time)
@@ -104,6 +98,12 @@ bench_cmp() { # NAME WANT_STATUS WANT_OUTPUT_SUBSTRING BASELINE
   else t_fail "$1: exit status $st (expected $2) or no '$3'"; printf '%s\n' "$out" | tail -3 | sed 's/^/     /'; fi
 }
 if [ -f "$tmp/mlp.json" ]; then
+  { cat bench/thresholds; echo "speed 3"; } >"$tmp/thresholds"
+  t_expect "bench: unknown metric in the thresholds" 2 "thresholds' line $(($(wc -l <bench/thresholds) + 1)): unknown metric 'speed'" \
+    $ARES bench --compare "$tmp/mlp.json" --baseline "$tmp/mlp.json" --thresholds "$tmp/thresholds"
+  grep -v '^instructions' bench/thresholds >"$tmp/thresholds"
+  t_expect "bench: a metric without a threshold" 2 "no threshold for 'instructions'" \
+    $ARES bench --compare "$tmp/mlp.json" --baseline "$tmp/mlp.json" --thresholds "$tmp/thresholds"
   instr=$(awk '$1 == "\"instructions\":" { print $2 + 0; exit }' "$tmp/mlp.json")
   bench_cmp "bench: the same figures pass" 0 "ok   mlp: no regression against the baseline" "$tmp/mlp.json"
   bench_cmp "bench: fewer instructions in the baseline fail, named" 1 \
@@ -113,7 +113,10 @@ if [ -f "$tmp/mlp.json" ]; then
   bench_cmp "bench: 0.5 % more instructions is within the 1 % threshold" 0 "worse, within the threshold" \
     "$(baseline instructions less0.5)"
   bench_cmp "bench: MACs must match exactly" 1 "FAIL mlp: regression in macs" "$(baseline macs plus1)"
-  bench_cmp "bench: one code byte more fails" 1 "FAIL mlp: regression in code_bytes" "$(baseline code_bytes minus1)"
+  bench_cmp "bench: one byte more of the network's code fails" 1 "FAIL mlp: regression in network_code_bytes" \
+    "$(baseline network_code_bytes minus1)"
+  bench_cmp "bench: one byte more of the whole program is within its 2 %" 0 "worse, within the threshold" "$(baseline code_bytes minus1)"
+  bench_cmp "bench: twice the whole program's code fails" 1 "FAIL mlp: regression in code_bytes" "$(baseline code_bytes half)"
   bench_cmp "bench: one L2 arena byte more fails" 1 "FAIL mlp: regression in l2_arena_bytes" "$(baseline l2_arena_bytes minus1)"
   bench_cmp "bench: compile time is not compared" 0 "ok   mlp: no regression against the baseline" "$(baseline compile_ms double)"
 fi
