@@ -59,11 +59,14 @@ static int8_t ref_sat(int64_t v, int32_t lo, int32_t hi) {
 /* Requantize one accumulator of channel c as the header specifies. */
 static void ref_store(const ares_rq *rq, void *y, int64_t i, int64_t acc, int32_t c) {
   int32_t k = rq->n == 1 ? 0 : c;
-  if (rq->out_float) {
+  if (rq->out_i32) {
+    ((int32_t *)y)[i] = (int32_t)acc;
+  } else if (rq->out_float) {
     float p = (float)acc * rq->fscale[k];
     ((float *)y)[i] = p + rq->fbias[k];
   } else {
-    ((int8_t *)y)[i] = ref_sat(rq->zp + ref_rhe(acc * rq->mult[k], rq->shift[k]), rq->qmin, rq->qmax);
+    int64_t p = acc * rq->mult[k] + (rq->add ? rq->add[k] : 0);
+    ((int8_t *)y)[i] = ref_sat(rq->zp + ref_rhe(p, rq->shift[k]), rq->qmin, rq->qmax);
   }
 }
 
@@ -111,6 +114,51 @@ static void test_rhe_random(void) {
         fprintf(stderr, "rhe(%lld, %d): ld %lld div %lld kernel %lld\n", (long long)p, s,
                 (long long)r1, (long long)r2, (long long)ares_rhe(p, s));
     }
+  }
+  CHECK_EQ(bad, 0);
+}
+
+/* The kernels' prepared per-channel requantization (ares_rqc) against ref_rhe: every shift,
+ * multipliers and adds of both signs, ties and their neighbours, products near the fast
+ * path's limit, accumulators at the int32 extremes. */
+static void test_rqc_random(void) {
+  long bad = 0;
+  for (int i = 0; i < 600000; i++) {
+    ares_rq rq;
+    memset(&rq, 0, sizeof rq);
+    int32_t mult = (int32_t)(rnd64() >> (32 + rnd(0, 31)));
+    if (rnd(0, 1)) mult = -mult;
+    if (rnd(0, 50) == 0) mult = rnd(0, 1) ? INT32_MIN : INT32_MAX;
+    int8_t shift = (int8_t)rnd(1, 62);
+    int s = shift;
+    int32_t acc = (int32_t)(rnd64() >> (32 + rnd(0, 31)));
+    if (rnd(0, 1)) acc = -acc;
+    if (rnd(0, 50) == 0) acc = rnd(0, 1) ? INT32_MIN : INT32_MAX;
+    int64_t add = 0;
+    int mode = rnd(0, 3);
+    if (mode == 1) { /* an add that lands the product on a tie (or next to one) */
+      int64_t qm = s >= 60 ? 2 : s > 40 ? (int64_t)1 << (61 - s) : 300;
+      int64_t target = (int64_t)rnd((int32_t)-qm, (int32_t)qm - 1) * ((int64_t)1 << s) + ((int64_t)1 << (s - 1)) + rnd(-1, 1);
+      if (__builtin_sub_overflow(target, (int64_t)acc * mult, &add)) add = 0;
+    } else if (mode == 2) {
+      add = (int64_t)(rnd64() >> rnd(1, 63));
+      if (rnd(0, 1)) add = -add;
+    }
+    int64_t p = (int64_t)acc * mult;
+    if ((add > 0 && p > INT64_MAX - add) || (add < 0 && p < INT64_MIN - add)) add = 0;
+    rq.n = 1;
+    rq.mult = &mult;
+    rq.shift = &shift;
+    rq.add = add ? &add : NULL;
+    rq.zp = rnd(-128, 127);
+    rq.qmin = rnd(0, 3) ? -128 : rnd(-128, 0);
+    rq.qmax = rnd(0, 3) ? 127 : rnd(0, 127);
+    ares_rqc r = ares_rqc_make(&rq, 0);
+    int8_t got = ares_rqc_s8(&r, acc), want;
+    ref_store(&rq, &want, 0, acc, 0);
+    if (got != want && bad++ < 5)
+      fprintf(stderr, "rqc acc %ld mult %ld add %lld shift %d zp %d: %d, want %d\n", (long)acc, (long)mult,
+              (long long)add, s, rq.zp, got, want);
   }
   CHECK_EQ(bad, 0);
 }
@@ -392,6 +440,7 @@ typedef struct {
   int32_t mult[64];
   int8_t shift[64];
   float fs[64], fb[64];
+  int64_t add[64];
   ares_rq rq;
 } rq_buf;
 
@@ -433,7 +482,18 @@ static void rand_rq(rq_buf *b, int32_t nch, int64_t accmag, int allow_float) {
   default: b->rq.qmin = rnd(-128, 0), b->rq.qmax = rnd(0, 127); break;
   }
   b->rq.out_float = allow_float && rnd(0, 3) == 0;
+  b->rq.out_i32 = allow_float && !b->rq.out_float && rnd(0, 9) == 0;
+  if (rnd(0, 3) == 0) { /* a bias carried at the product's precision */
+    for (int c = 0; c < b->rq.n; c++) {
+      int64_t m = b->mult[c] < 0 ? -(int64_t)b->mult[c] : b->mult[c];
+      b->add[c] = (int64_t)rnd(-1000000, 1000000) * (m * 100 / 1000000 + 1);
+    }
+    b->rq.add = b->add;
+  }
 }
+
+/* bytes per output element */
+static size_t rq_esz(const ares_rq *rq) { return rq->out_float || rq->out_i32 ? 4 : 1; }
 
 static int64_t sqrt_i(int64_t v) {
   int64_t r = 1;
@@ -444,7 +504,7 @@ static int64_t sqrt_i(int64_t v) {
 static long n_inside, n_total; /* share of int8 outputs not clamped: the tests must bite */
 
 static void count_inside(const ares_rq *rq, const int8_t *y, int64_t n) {
-  if (rq->out_float) return;
+  if (rq->out_float || rq->out_i32) return;
   for (int64_t i = 0; i < n; i++) {
     n_total++;
     if (y[i] > rq->qmin && y[i] < rq->qmax) n_inside++;
@@ -475,10 +535,12 @@ static void naive_conv(const int8_t *x, const int8_t *w, const int32_t *bias, vo
 }
 
 static void test_conv_random(void) {
-  for (int it = 0; it < 1500; it++) {
+  /* every 8th shape is big enough for the blocked interior (4/2/1 channels x 2/4 pixels, the
+   * last block overlapping) and its border columns and rows */
+  for (int it = 0; it < 2500; it++) {
     ares_conv_shape s;
     memset(&s, 0, sizeof s);
-    int big = it % 50 == 0;
+    int big = it % 8 == 0;
     for (;;) {
       int mode = rnd(0, 2); /* plain, grouped, depthwise */
       s.group = mode == 0 ? 1 : mode == 1 ? rnd(2, 3) : rnd(1, 6);
@@ -517,7 +579,7 @@ static void test_conv_random(void) {
     for (int c = 0; c < s.cout; c++) bias[c] = rnd(-20000, 20000);
     rq_buf rb;
     rand_rq(&rb, s.cout, sqrt_i(K) * 128 * 100 + 1, 1);
-    size_t ysz = (size_t)ny * (rb.rq.out_float ? sizeof(float) : 1);
+    size_t ysz = (size_t)ny * rq_esz(&rb.rq);
     void *y = malloc(ysz), *yr = malloc(ysz);
     memset(y, 0x55, ysz);
     memset(yr, 0xaa, ysz);
@@ -546,7 +608,7 @@ static void test_linear_random(void) {
     for (int j = 0; j < n; j++) bias[j] = rnd(-20000, 20000);
     rq_buf rb;
     rand_rq(&rb, n, sqrt_i(k) * 128 * 100 + 1, 1);
-    size_t ysz = (size_t)rows * n * (rb.rq.out_float ? sizeof(float) : 1);
+    size_t ysz = (size_t)rows * n * rq_esz(&rb.rq);
     void *y = malloc(ysz), *yr = malloc(ysz);
     memset(y, 0x55, ysz);
     memset(yr, 0xaa, ysz);
@@ -980,6 +1042,7 @@ static void test_embed_hand(void) {
 int main(void) {
   test_rhe_hand();
   test_rhe_random();
+  test_rqc_random();
   test_quant_hand();
   test_quant_random();
   test_conv_hand();
