@@ -238,6 +238,10 @@ int ares_tensor_is_const(const ares_graph *g, int tid) {
   return tid >= 0 && tid < g->ntensors && g->tensors[tid]->data != NULL;
 }
 
+int ares_tensor_is_scalar_const(const ares_graph *g, int tid) {
+  return ares_tensor_is_const(g, tid) && ares_tensor_numel(g->tensors[tid]) == 1;
+}
+
 void ares_graph_relink(ares_graph *g) {
   for (int i = 0; i < g->ntensors; i++) {
     g->tensors[i]->nconsumers = 0;

@@ -377,6 +377,8 @@ double ares_tensor_get_f(const ares_tensor *t, int64_t i);
 int64_t ares_tensor_get_i(const ares_tensor *t, int64_t i);
 void ares_tensor_set_i(ares_tensor *t, int64_t i, int64_t v);
 int ares_tensor_is_const(const ares_graph *g, int tid);
+/* A constant of exactly one element (any shape): safe to read element 0. */
+int ares_tensor_is_scalar_const(const ares_graph *g, int tid);
 /* Appends a FLOATS attribute of count zeroed values (internal attributes are named
  * "ares_..."); returns it. */
 ares_attr *ares_attr_add_floats(ares_graph *g, ares_node *n, const char *name, int count);

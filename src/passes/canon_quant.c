@@ -171,6 +171,7 @@ static int canon_dq_const(ares_graph *g, ares_node *n) {
     for (int k = 1; k < 3 && k < clip->nin; k++) {
       if (clip->in[k] < 0) continue;
       if (!ares_tensor_is_const(g, clip->in[k])) return ares_fail(clip, "unsupported: non-constant Clip bound");
+      if (!ares_tensor_is_scalar_const(g, clip->in[k])) return ares_fail(clip, "Clip bound is not a scalar");
       int64_t b = ares_tensor_get_i(g->tensors[clip->in[k]], 0);
       if (k == 1 && b > lo) lo = (int32_t)b;
       if (k == 2 && b < hi) hi = (int32_t)b;
@@ -257,6 +258,7 @@ static int canon_q(ares_graph *g, ares_node *n) {
     for (int k = 1; k < 3 && k < clip->nin; k++) {
       if (clip->in[k] < 0) continue;
       if (!ares_tensor_is_const(g, clip->in[k])) return ares_fail(clip, "unsupported: non-constant Clip bound");
+      if (!ares_tensor_is_scalar_const(g, clip->in[k])) return ares_fail(clip, "Clip bound is not a scalar");
       int64_t b = ares_tensor_get_i(g->tensors[clip->in[k]], 0);
       if (k == 1 && b > lo) lo = (int32_t)b;
       if (k == 2 && b < hi) hi = (int32_t)b;
@@ -271,8 +273,8 @@ static int canon_q(ares_graph *g, ares_node *n) {
 
 /* QONNX Quant(x, scale, zeropt, bitwidth). */
 static int canon_qonnx_quant(ares_graph *g, ares_node *n) {
-  if (n->nin < 4 || n->in[3] < 0 || !ares_tensor_is_const(g, n->in[3]))
-    return ares_fail(n, "Quant needs a constant bit width input");
+  if (n->nin < 4 || n->in[3] < 0 || !ares_tensor_is_scalar_const(g, n->in[3]))
+    return ares_fail(n, "Quant needs a constant scalar bit width input");
   double bw = ares_tensor_get_f(g->tensors[n->in[3]], 0);
   if (bw != floor(bw) || bw < 2 || bw > 32) return ares_fail(n, "unsupported: bit width %g (2..32 supported)", bw);
   int bits = (int)bw;

@@ -212,6 +212,7 @@ int ares_fold_const_node(ares_graph *g, ares_node *n) {
     }
     const ares_attr *a = ares_attr_find(n, "value");
     ares_tensor *v = a && a->type == ARES_ATTR_TENSOR ? g->tensors[a->tensor] : NULL;
+    if (v && ares_tensor_numel(v) != 1) return ares_fail(n, "value has %lld elements, 1 expected", (long long)ares_tensor_numel(v));
     ares_tensor *o = g->tensors[n->out[0]];
     alloc_out(g, n, v ? v->dtype : ARES_DT_F32, (int)numel, dims);
     for (int64_t i = 0; i < ares_tensor_numel(o); i++) {

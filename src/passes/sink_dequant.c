@@ -60,6 +60,7 @@ static int int_params(ares_graph *g, ares_node *n, ares_node *in, const ares_ten
     double v = 0;
     if (n->nin > 2 && n->in[2] >= 0) {
       if (!ares_tensor_is_const(g, n->in[2])) return ares_fail(n, "unsupported: pad value is not a constant");
+      if (!ares_tensor_is_scalar_const(g, n->in[2])) return ares_fail(n, "pad value is not a scalar");
       v = ares_tensor_get_f(g->tensors[n->in[2]], 0);
     }
     double qv = v / x->q.scale[0] + x->q.zp[0];
@@ -99,6 +100,7 @@ static int clip_range(ares_graph *g, ares_node *n, ares_quant *q) {
     double b;
     if (k < n->nin && n->in[k] >= 0) {
       if (!ares_tensor_is_const(g, n->in[k])) return ares_fail(n, "unsupported: non-constant Clip bound");
+      if (!ares_tensor_is_scalar_const(g, n->in[k])) return ares_fail(n, "Clip bound is not a scalar");
       b = ares_tensor_get_f(g->tensors[n->in[k]], 0);
     } else if (ares_attr_find(n, k == 1 ? "min" : "max")) {
       b = ares_attr_float(n, k == 1 ? "min" : "max", 0); /* opset < 11 */
