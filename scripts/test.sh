@@ -50,7 +50,7 @@ suite zoo bash tests/test_zoo.sh
 suite cluster bash tests/test_cluster.sh
 suite rv32 bash tests/test_rv32.sh
 suite fuzz-smoke env FUZZ_SECONDS=30 bash fuzz/ci.sh
-suite python bash -c 'cd python && ../.venv/bin/python -m pytest -q --durations=15 tests'
+suite python bash -c 'cd python && ../.venv/bin/python -m pytest -q -n auto --durations=15 tests'
 
 echo
 echo "total: $passed passed, $failed failed"
