@@ -78,6 +78,9 @@ void ares_conv2d_s8(const int8_t *x, const int8_t *w, const int32_t *bias, void 
 /* acc[r][j] = bias[j] + sum_k w[j][k] * (x[r][k] - x_zp); requantized per j. */
 void ares_linear_s8(const int8_t *x, const int8_t *w, const int32_t *bias, void *y,
                     int32_t rows, int32_t k, int32_t n, int32_t x_zp, const ares_rq *rq);
+/* The same with output row r at y + r * ldy elements (a block of columns of a wider y). */
+void ares_linear_s8_ld(const int8_t *x, const int8_t *w, const int32_t *bias, void *y, int32_t rows, int32_t k,
+                       int32_t n, int32_t ldy, int32_t x_zp, const ares_rq *rq);
 
 /* y = clamp(zp + RHE((a - zp_a) * mult_a + (b - zp_b) * mult_b, shift), qmin, qmax)
  * With nin == 1 (requant), b is unused. Products and the sum are int64.

@@ -6,7 +6,9 @@
  *   - ARES_SIMD_XPULP_INSN: the same instruction through `.insn` for an upstream GCC
  *     (QEMU cannot execute it: chip builds only);
  *   - otherwise the portable C below, which computes the identical integer result and is
- *     what host and rv32 run. */
+ *     what host and rv32 run.
+ * ARES_SIMD_4LANE tells the kernels to take their 4-lane loops; ARES_SIMD_EMULATE sets it
+ * with the portable step, so the unit tests run those loops on the host. */
 #ifndef ARES_SIMD_H
 #define ARES_SIMD_H
 
@@ -18,6 +20,12 @@ static inline uint32_t ares_load4(const int8_t *p) {
   memcpy(&w, p, 4); /* unaligned-safe; one lw where alignment is known */
   return w;
 }
+
+#if defined(ARES_SIMD_PULP) || defined(ARES_SIMD_XPULP_INSN) || defined(ARES_SIMD_EMULATE)
+#define ARES_SIMD_4LANE 1
+#else
+#define ARES_SIMD_4LANE 0
+#endif
 
 #if defined(ARES_SIMD_PULP)
 typedef signed char ares_v4s __attribute__((vector_size(4)));
@@ -39,7 +47,7 @@ static inline int32_t ares_lane(uint32_t w, int i) {
 /* sum a[i] * b[i], i < n: four lanes at a time, the rest one by one. |result| <= n * 2^14. */
 static inline int32_t ares_dot_s8(const int8_t *a, const int8_t *b, int32_t n) {
   int32_t acc = 0, i = 0;
-#if defined(ARES_SIMD_PULP) || defined(ARES_SIMD_XPULP_INSN)
+#if ARES_SIMD_4LANE
   for (; i + 4 <= n; i += 4) {
     uint32_t a4 = ares_load4(a + i), b4 = ares_load4(b + i);
     ARES_SDOTP4(acc, a4, b4);

@@ -220,18 +220,11 @@ static void linear_core(void *arg, int core) {
   int nc = ares_hal_ncores();
   /* split the tile's output features; each core writes its own columns */
   int32_t a = j->tn * core / nc, b = j->tn * (core + 1) / nc;
-  if (j->tr == 1 && b > a) {
-    ares_rq r = rq_slice(j->rq, j->n0 + a);
-    ares_linear_s8(j->x, j->w + (int64_t)a * j->k, j->bias ? j->bias + j->n0 + a : 0, j->y + (int64_t)a * (int64_t)j->esz, 1,
-                   j->k, b - a, j->x_zp, &r);
-    return;
-  }
-  for (int32_t f = a; f < b; f++) {
-    ares_rq r = rq_slice(j->rq, j->n0 + f);
-    for (int32_t row = 0; row < j->tr; row++)
-      ares_linear_s8(j->x + (int64_t)row * j->k, j->w + (int64_t)f * j->k, j->bias ? j->bias + j->n0 + f : 0,
-                     j->y + ((int64_t)row * j->tn + f) * (int64_t)j->esz, 1, j->k, 1, j->x_zp, &r);
-  }
+  if (b <= a) return;
+  ares_rq r = rq_slice(j->rq, j->n0 + a);
+  /* all rows at once: the kernel reuses each weight for two rows, y rows are tn apart */
+  ares_linear_s8_ld(j->x, j->w + (int64_t)a * j->k, j->bias ? j->bias + j->n0 + a : 0, j->y + (int64_t)a * (int64_t)j->esz,
+                    j->tr, j->k, b - a, j->tn, j->x_zp, &r);
 }
 
 typedef struct {

@@ -78,7 +78,7 @@ CONV_INLINE void conv_block(const conv_ctx *c, const int8_t *xp, const int8_t *w
   for (int32_t ci = 0; ci < c->cin_g; ci++, xr += xskip, wr += wskip)
     for (int32_t ky = 0; ky < rows; ky++, xr += c->rowstep, wr += kw) {
       int32_t kx = 0;
-#if defined(ARES_SIMD_PULP) || defined(ARES_SIMD_XPULP_INSN)
+#if ARES_SIMD_4LANE
       /* contiguous taps: four at a time with the 4-lane dot product */
       if (!KW && dw == 1)
         for (; kx + 4 <= kw; kx += 4) {
@@ -107,6 +107,16 @@ CONV_INLINE void conv_block(const conv_ctx *c, const int8_t *xp, const int8_t *w
 }
 #undef CONV_TAP
 
+/* y[ybase + b*ystride + p] = requantized base[b] + acc[b][p] for b < nb, p < np: one copy
+ * of the epilogue for all block shapes and variants (code size), called once per block. */
+static __attribute__((noinline)) void conv_store(const ares_rqc *rc, void *y, int64_t ybase, int64_t ystride,
+                                                 const ares_acc *base, ares_acc acc[4][4], int32_t nb, int32_t np) {
+  for (int32_t b = 0; b < nb; b++, ybase += ystride) {
+    const ares_rqc r = rc[b];
+    for (int32_t p = 0; p < np; p++) ares_rqc_store(&r, y, ybase + p, ares_acc_i32(base[b] + acc[b][p]));
+  }
+}
+
 /* Output channels [co, co+nb) of one output row: the interior columns [ox_lo, ox_hi) in
  * blocks; xrow is input row iy0 + ky0*dh, base[b] is the channel's bias minus zp times its weight sum over the rows used. */
 CONV_INLINE void conv_row_blocks(const conv_ctx *c, const int8_t *xrow, const int8_t *wc, int32_t ky0, int32_t ky1,
@@ -116,14 +126,10 @@ CONV_INLINE void conv_row_blocks(const conv_ctx *c, const int8_t *xrow, const in
   const int NP = NB == 4 ? 2 : 4, NPS = NP / 2; /* the main block width and the tail's */
   const int32_t sw = SW ? SW : c->sw;
   ares_acc acc[4][4];
-#define CONV_BLOCK_AT(ox, np)                                                                                     \
-  do {                                                                                                            \
-    conv_block(c, xrow + (ox) * sw - pad_l, wc, ky0, ky1, acc, NB, np, KH, KW, SW, DW);                               \
-    _Pragma("GCC unroll 4") for (int b = 0; b < NB; b++) {                                                        \
-      const ares_rqc r = rc[b];                                                                                   \
-      _Pragma("GCC unroll 4") for (int p = 0; p < np; p++)                                                        \
-        ares_rqc_store(&r, y, ybase + b * ystride + (ox) + p, ares_acc_i32(base[b] + acc[b][p]));                 \
-    }                                                                                                             \
+#define CONV_BLOCK_AT(ox, np)                                                           \
+  do {                                                                                  \
+    conv_block(c, xrow + (ox) * sw - pad_l, wc, ky0, ky1, acc, NB, np, KH, KW, SW, DW); \
+    conv_store(rc, y, ybase + (ox), ystride, base, acc, NB, np);                        \
   } while (0)
   int32_t ox = ox_lo;
   for (; ox + NP <= ox_hi; ox += NP) CONV_BLOCK_AT(ox, NP);
@@ -165,13 +171,13 @@ typedef void (*conv_row_fn)(const conv_ctx *, const int8_t *, const int8_t *, in
 /* One border pixel of channels [co, co+NB): taps clipped to the input, zero point
  * subtracted per tap (once for the NB channels). */
 CONV_INLINE void conv_border_block(const conv_ctx *c, const int8_t *xg, const int8_t *wc, int32_t iy0, int32_t ky_lo,
-                                   int32_t ky_hi, int32_t ix0, int32_t W, int32_t dh, int32_t zp, ares_acc acc[4],
+                                   int32_t ky_hi, int32_t ix0, int32_t W, int32_t dh, int32_t zp, ares_acc acc[4][4],
                                    const int NB) {
   int32_t kx_lo, kx_hi;
   conv_tap_range(ix0, c->dw, c->kw, W, &kx_lo, &kx_hi);
   const int32_t ksz = c->ksz, dw = c->dw;
 #pragma GCC unroll 4
-  for (int b = 0; b < NB; b++) acc[b] = 0;
+  for (int b = 0; b < NB; b++) acc[b][0] = 0;
   for (int32_t ci = 0; ci < c->cin_g; ci++) {
     const int8_t *xc = xg + (int64_t)ci * c->hw + ix0;
     const int8_t *wk = wc + (int64_t)ci * c->kh * c->kw;
@@ -181,7 +187,7 @@ CONV_INLINE void conv_border_block(const conv_ctx *c, const int8_t *xg, const in
       for (int32_t kx = kx_lo; kx < kx_hi; kx++) {
         const int32_t xv = xr[kx * dw] - zp;
 #pragma GCC unroll 4
-        for (int b = 0; b < NB; b++) acc[b] += (ares_acc)(wr[b * ksz + kx] * xv);
+        for (int b = 0; b < NB; b++) acc[b][0] += (ares_acc)(wr[b * ksz + kx] * xv);
       }
     }
   }
@@ -193,13 +199,12 @@ CONV_INLINE void conv_border_row(const conv_ctx *c, const int8_t *xg, const int8
                                  int32_t ky_hi, int32_t ox_lo, int32_t ox_hi, int all, const ares_conv_shape *s,
                                  const ares_acc *bsum, const ares_rqc *rc, void *y, int64_t yrow, int64_t ystride,
                                  const int NB) {
-  ares_acc acc[4];
+  ares_acc acc[4][4];
   for (int32_t ox = 0; ox < s->ow; ox++) {
     if (ox == ox_lo && !all) ox = ox_hi; /* the interior is done */
     if (ox >= s->ow) break;
     conv_border_block(c, xg, wc, iy0, ky_lo, ky_hi, ox * s->sw - s->pad_l, s->w, s->dh, s->x_zp, acc, NB);
-#pragma GCC unroll 4
-    for (int b = 0; b < NB; b++) ares_rqc_store(&rc[b], y, yrow + b * ystride + ox, ares_acc_i32(bsum[b] + acc[b]));
+    conv_store(rc, y, yrow + ox, ystride, bsum, acc, NB, 1);
   }
 }
 

@@ -614,6 +614,20 @@ static void test_linear_random(void) {
     memset(yr, 0xaa, ysz);
     const int32_t *b = rnd(0, 9) ? bias : NULL;
     ares_linear_s8(x, w, b, y, rows, k, n, zp, &rb.rq);
+    /* the strided entry: the same rows into columns [0, n) of a wider y, the rest untouched */
+    const int32_t ldy = n + rnd(1, 5);
+    const size_t esz = rq_esz(&rb.rq);
+    uint8_t *yw = malloc((size_t)rows * ldy * esz);
+    memset(yw, 0x5a, (size_t)rows * ldy * esz);
+    ares_linear_s8_ld(x, w, b, yw, rows, k, n, ldy, zp, &rb.rq);
+    int wide_ok = 1;
+    for (int r = 0; r < rows; r++)
+      for (int j = 0; j < ldy * (int)esz; j++) {
+        const uint8_t got = yw[((size_t)r * ldy) * esz + j];
+        if (j < n * (int)esz ? got != ((uint8_t *)y)[((size_t)r * n) * esz + j] : got != 0x5a) wide_ok = 0;
+      }
+    CHECK(wide_ok);
+    free(yw);
     for (int r = 0; r < rows; r++)
       for (int j = 0; j < n; j++) {
         int64_t acc = b ? b[j] : 0;
