@@ -46,9 +46,11 @@ docs: $(BUILD)/ares
 	$(BUILD)/ares fidelity tests/zoo > docs/FIDELITY.md
 
 # The performance figures: docs/PERFORMANCE.md and the baseline the rv32 suite checks
-# against, from one run of the whole zoo on rv32 (several minutes).
+# against, from one run of the whole zoo on rv32 (several minutes; BENCH_JOBS networks at
+# a time).
+BENCH_JOBS ?= 1
 bench: $(BUILD)/ares
-	$(BUILD)/ares bench tests/zoo --baseline bench/baseline.json --update --markdown docs/PERFORMANCE.md
+	$(BUILD)/ares bench tests/zoo --baseline bench/baseline.json --update --markdown docs/PERFORMANCE.md -j$(BENCH_JOBS)
 
 test:
 	bash scripts/test.sh

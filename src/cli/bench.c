@@ -573,6 +573,10 @@ static void merge(bench_set *run, bench_set *base, bench_set *out) {
   if (out->n) qsort(out->v, (size_t)out->n, sizeof *out->v, net_cmp);
 }
 
+static void append_word(char *buf, size_t len, size_t *used, const char *w) {
+  if (*used < len) *used += (size_t)snprintf(buf + *used, len - *used, " %s", w);
+}
+
 int ares_cli_bench(int argc, char **argv) {
   const char *target = "rv32", *json = NULL, *markdown = NULL, *baseline = NULL, *thresholds = NULL, *figures = NULL;
   int update = 0, npaths = 0;
@@ -590,7 +594,8 @@ int ares_cli_bench(int argc, char **argv) {
                         : strcmp(a, "--thresholds") == 0 ? &thresholds
                         : strcmp(a, "--compare") == 0    ? &figures
                                                          : NULL;
-    if (cl < sizeof cmdline) cl += (size_t)snprintf(cmdline + cl, sizeof cmdline - cl, " %s", a);
+    /* the command line, for the Markdown's header and the refresh hint; -j changes no figure */
+    if (strncmp(a, "-j", 2) != 0) append_word(cmdline, sizeof cmdline, &cl, a);
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       fputs(usage_bench, stdout);
       free(paths);
@@ -606,7 +611,6 @@ int ares_cli_bench(int argc, char **argv) {
         free(paths);
         return 2;
       }
-      if (!a[2] && cl < sizeof cmdline) cl += (size_t)snprintf(cmdline + cl, sizeof cmdline - cl, " %s", v);
     } else if (slot) {
       if (i + 1 >= argc) {
         fprintf(stderr, "ares: error: %s needs a value\n\n%s", a, usage_bench);
@@ -614,7 +618,7 @@ int ares_cli_bench(int argc, char **argv) {
         return 2;
       }
       *slot = argv[++i];
-      if (cl < sizeof cmdline) cl += (size_t)snprintf(cmdline + cl, sizeof cmdline - cl, " %s", argv[i]);
+      append_word(cmdline, sizeof cmdline, &cl, argv[i]);
     } else if (a[0] == '-') {
       fprintf(stderr, "ares: error: unknown option '%s'\n\n%s", a, usage_bench);
       free(paths);
