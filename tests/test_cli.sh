@@ -108,6 +108,9 @@ if [ -f "$tmp/mlp.json" ]; then
   bench_cmp "bench: the same figures pass" 0 "ok   mlp: no regression against the baseline" "$tmp/mlp.json"
   bench_cmp "bench: fewer instructions in the baseline fail, named" 1 \
     "FAIL mlp: regression in instructions: $((instr / 2)) -> $instr (+" "$(baseline instructions half)"
+  awk '/"layers"/ { l = 1 } l && !done && /"instructions": / { sub(/"instructions": [0-9]+/, "\"instructions\": 1"); done = 1 } { print }' \
+    "$(baseline instructions half)" >"$tmp/base_layer.json"
+  bench_cmp "bench: an instruction regression names the layer that grew most" 1 "; most: layer 0 '" "$tmp/base_layer.json"
   bench_cmp "bench: more instructions in the baseline pass as better" 0 \
     "instructions $((instr * 2)) -> $instr better (-50.00 %)" "$(baseline instructions double)"
   bench_cmp "bench: 0.5 % more instructions is within the 1 % threshold" 0 "worse, within the threshold" \

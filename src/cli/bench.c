@@ -391,6 +391,20 @@ static int read_thresholds(const char *path, threshold th[NM], char *err, size_t
   return rc;
 }
 
+/* "; most: layer S 'NAME' (OP) +K" for the layer whose instructions grew most, when the
+ * baseline has the same layers; else nothing. */
+static void grown_layer(const bench_net *n, const bench_net *b, char *out, size_t len) {
+  int worst = -1;
+  for (int k = 0; k < n->nlayers; k++) {
+    if (n->nlayers != b->nlayers || strcmp(n->layers[k].name, b->layers[k].name) != 0) return;
+    int64_t d = n->layers[k].instr - b->layers[k].instr;
+    if (d > 0 && (worst < 0 || d > n->layers[worst].instr - b->layers[worst].instr)) worst = k;
+  }
+  if (worst >= 0)
+    snprintf(out, len, "; most: layer %d '%s' (%s) %+" PRId64, worst, n->layers[worst].name, n->layers[worst].op,
+             n->layers[worst].instr - b->layers[worst].instr);
+}
+
 /* Prints the comparison of the run with the baseline; counts regressions and improvements. */
 static void compare(const bench_set *run, const bench_set *base, const threshold th[NM], int *regressions, int *better,
                     int *fresh) {
@@ -416,7 +430,9 @@ static void compare(const bench_set *run, const bench_set *base, const threshold
         char allowed[48];
         if (th[m].kind == TH_EXACT) snprintf(allowed, sizeof allowed, "must equal the baseline");
         else snprintf(allowed, sizeof allowed, "allowed +%g %%", th[m].pct);
-        printf("FAIL %s: regression in %s: %s -> %s (%+.2f %%, %s)\n", n->name, metric_key[m], ov, nv, pct, allowed);
+        char where[400] = "";
+        if (m == M_INSTR) grown_layer(n, b, where, sizeof where);
+        printf("FAIL %s: regression in %s: %s -> %s (%+.2f %%, %s)%s\n", n->name, metric_key[m], ov, nv, pct, allowed, where);
         bad++;
       } else if (nl < sizeof note) {
         nl += (size_t)snprintf(note + nl, sizeof note - nl, "%s%s %s -> %s %s (%+.2f %%)", nl ? "; " : "", metric_key[m], ov, nv,
