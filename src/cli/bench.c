@@ -443,6 +443,7 @@ static void compare(const bench_set *run, const bench_set *base, const threshold
     *regressions += bad;
     *better += good;
     if (!bad) printf("ok   %s: no regression against the baseline%s%s\n", n->name, note[0] ? ": " : "", note);
+    else if (note[0]) printf("     %s, besides: %s\n", n->name, note);
   }
   fflush(stdout);
 }
