@@ -130,6 +130,9 @@ static int import_value_info(ares_graph *g, const Onnx__ValueInfoProto *vi, int 
 
 static int import_attr(ares_graph *g, ares_node *n, ares_attr *a, const Onnx__AttributeProto *ap) {
   a->name = ares_strdup(g, ap->name ? ap->name : "");
+  /* the passes annotate nodes with "ares_..." attributes; a model must not forge them */
+  if (strncmp(a->name, "ares_", 5) == 0)
+    return ares_fail(n, "attribute '%s': the prefix 'ares_' is reserved for the compiler's own annotations", a->name);
   switch (ap->type) {
   case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT: a->type = ARES_ATTR_INT; a->i = ap->i; break;
   case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT: a->type = ARES_ATTR_FLOAT; a->f = ap->f; break;
