@@ -110,6 +110,20 @@ void *ares_ref_out(const ares_graph *g, const ares_node *n, void **values, int k
   return values[tt->id];
 }
 
+int ares_ref_io_s8(const ares_graph *g, const ares_node *n, void **values, const int8_t **x, const ares_tensor **tx,
+                   int8_t **y, const ares_tensor **ty) {
+  if (ares_ref_arity(n, 1, 1)) return -1;
+  if (!(*x = ares_ref_in(g, n, values, 0, ARES_DT_I8, tx))) return -1;
+  return (*y = ares_ref_out(g, n, values, 0, ARES_DT_I8, ty)) ? 0 : -1;
+}
+
+int ares_ref_in2_s8(const ares_graph *g, const ares_node *n, void **values, const int8_t **a, const ares_tensor **ta,
+                    const int8_t **b, const ares_tensor **tb, void **y, const ares_tensor **ty) {
+  if (ares_ref_arity(n, 2, 1)) return -1;
+  if (!(*a = ares_ref_in(g, n, values, 0, ARES_DT_I8, ta)) || !(*b = ares_ref_in(g, n, values, 1, ARES_DT_I8, tb))) return -1;
+  return (*y = ares_ref_out(g, n, values, 0, ARES_DT_UNDEF, ty)) ? 0 : -1;
+}
+
 /* --- parameter checks ------------------------------------------------------------------------ */
 
 int ares_ref_check_shift(const ares_node *n, int shift, const char *what) {

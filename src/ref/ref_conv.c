@@ -9,11 +9,9 @@
 int ares_ref_qconv(const ares_graph *g, const ares_node *n, void **values) {
   const ares_conv_params *p = &n->p.conv;
   const ares_tensor *tx, *tw, *ty;
-  if (ares_ref_arity(n, 2, 1)) return -1;
-  const int8_t *x = ares_ref_in(g, n, values, 0, ARES_DT_I8, &tx);
-  const int8_t *w = x ? ares_ref_in(g, n, values, 1, ARES_DT_I8, &tw) : NULL;
-  void *y = w ? ares_ref_out(g, n, values, 0, ARES_DT_UNDEF, &ty) : NULL;
-  if (!y) return -1;
+  const int8_t *x, *w;
+  void *y;
+  if (ares_ref_in2_s8(g, n, values, &x, &tx, &w, &tw, &y, &ty)) return -1;
 
   ares_ref_nchw xs, ys;
   if (ares_ref_get_nchw(n, tx, "input", &xs) || ares_ref_get_nchw(n, ty, "output", &ys)) return -1;

@@ -66,6 +66,12 @@ const void *ares_ref_in(const ares_graph *g, const ares_node *n, void **values, 
 /* Buffer of output k, checked to have dtype dt. NULL after ares_fail. */
 void *ares_ref_out(const ares_graph *g, const ares_node *n, void **values, int k,
                    ares_dtype dt, const ares_tensor **t);
+/* The int8 input and int8 output of a one-input op. 0, or -1 after ares_fail. */
+int ares_ref_io_s8(const ares_graph *g, const ares_node *n, void **values, const int8_t **x, const ares_tensor **tx,
+                   int8_t **y, const ares_tensor **ty);
+/* The two int8 inputs and the output (any dtype) of a two-input op. 0, or -1 after ares_fail. */
+int ares_ref_in2_s8(const ares_graph *g, const ares_node *n, void **values, const int8_t **a, const ares_tensor **ta,
+                    const int8_t **b, const ares_tensor **tb, void **y, const ares_tensor **ty);
 
 /* Checks of parameters that would otherwise crash or overflow int64 (each 0 or -1 after
  * ares_fail; `what` names the parameter in the message). */

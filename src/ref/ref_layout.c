@@ -23,15 +23,50 @@ static void next_index(const ares_tensor *t, int64_t *idx) {
   }
 }
 
+/* How pad, transpose and slice move elements: along output dim d, output index o_d reads
+ * input dim in_dim[d] at first[d] + o_d * step[d]. */
+typedef struct {
+  int in_dim[ARES_MAX_DIMS];
+  int64_t first[ARES_MAX_DIMS], step[ARES_MAX_DIMS];
+} move_map;
+
+/* y (shape ty, elements of es bytes) from x (shape tx) by m; an output element whose input
+ * index falls outside x in some dim is `fill` (padding). */
+static void move_elements(const ares_tensor *tx, const ares_tensor *ty, const move_map *m, const void *x, void *y,
+                          size_t es, int8_t fill) {
+  int64_t xst[ARES_MAX_DIMS], idx[ARES_MAX_DIMS] = {0};
+  strides_of(tx, xst);
+  int64_t count = ares_tensor_numel(ty);
+  for (int64_t e = 0; e < count; e++, next_index(ty, idx)) {
+    int64_t src = 0;
+    for (int d = 0; d < ty->rank && src >= 0; d++) {
+      int64_t i = m->first[d] + idx[d] * m->step[d];
+      src = (i < 0 || i >= tx->dims[m->in_dim[d]]) ? -1 : src + i * xst[m->in_dim[d]];
+    }
+    if (src < 0) memset((char *)y + (size_t)e * es, fill, es);
+    else memcpy((char *)y + (size_t)e * es, (const char *)x + (size_t)src * es, es);
+  }
+}
+
+/* The identity map of a rank: the walk of a pad (first = -pads) or a transpose (in_dim = perm). */
+static move_map identity_map(int rank) {
+  move_map m = {{0}, {0}, {0}};
+  for (int d = 0; d < rank; d++) {
+    m.in_dim[d] = d;
+    m.first[d] = 0;
+    m.step[d] = 1;
+  }
+  return m;
+}
+
 /* Output dim d = pads[d] + input dim d + pads[rank + d]; negative pads crop. Output element
  * at index o comes from the input at o - pads_begin, or is `value` when that is outside. */
 int ares_ref_qpad(const ares_graph *g, const ares_node *n, void **values) {
   const ares_pad_params *p = &n->p.pad;
   const ares_tensor *tx, *ty;
-  if (ares_ref_arity(n, 1, 1)) return -1;
-  const int8_t *x = ares_ref_in(g, n, values, 0, ARES_DT_I8, &tx);
-  int8_t *y = x ? ares_ref_out(g, n, values, 0, ARES_DT_I8, &ty) : NULL;
-  if (!y) return -1;
+  const int8_t *x;
+  int8_t *y;
+  if (ares_ref_io_s8(g, n, values, &x, &tx, &y, &ty)) return -1;
   int rank = tx->rank;
   if (ty->rank != rank) return ares_fail(n, "output rank %d differs from input rank %d", ty->rank, rank);
   for (int d = 0; d < rank; d++)
@@ -39,18 +74,9 @@ int ares_ref_qpad(const ares_graph *g, const ares_node *n, void **values) {
       return ares_fail(n, "dim %d: %lld + %lld + %lld != output %lld", d, (long long)p->pads[d], (long long)tx->dims[d],
                        (long long)p->pads[rank + d], (long long)ty->dims[d]);
   if (p->value < -128 || p->value > 127) return ares_fail(n, "pad value %d not an int8", p->value);
-
-  int64_t xst[ARES_MAX_DIMS], idx[ARES_MAX_DIMS] = {0};
-  strides_of(tx, xst);
-  int64_t count = ares_tensor_numel(ty);
-  for (int64_t e = 0; e < count; e++, next_index(ty, idx)) {
-    int64_t src = 0;
-    for (int d = 0; d < rank && src >= 0; d++) {
-      int64_t i = idx[d] - p->pads[d];
-      src = (i < 0 || i >= tx->dims[d]) ? -1 : src + i * xst[d];
-    }
-    y[e] = src < 0 ? (int8_t)p->value : x[src];
-  }
+  move_map m = identity_map(rank);
+  for (int d = 0; d < rank; d++) m.first[d] = -p->pads[d];
+  move_elements(tx, ty, &m, x, y, 1, (int8_t)p->value);
   return 0;
 }
 
@@ -87,15 +113,9 @@ int ares_ref_qtranspose(const ares_graph *g, const ares_node *n, void **values) 
       return ares_fail(n, "output dim %d is %lld, input dim perm[%d] = %d is %lld", i, (long long)ty->dims[i], i,
                        perm[i], (long long)tx->dims[perm[i]]);
   }
-  size_t es = ares_dtype_size(tx->dtype);
-  int64_t xst[ARES_MAX_DIMS], idx[ARES_MAX_DIMS] = {0};
-  strides_of(tx, xst);
-  int64_t count = ares_tensor_numel(ty);
-  for (int64_t e = 0; e < count; e++, next_index(ty, idx)) {
-    int64_t src = 0;
-    for (int i = 0; i < rank; i++) src += idx[i] * xst[perm[i]];
-    memcpy((char *)y + (size_t)e * es, (const char *)x + (size_t)src * es, es);
-  }
+  move_map m = identity_map(rank);
+  for (int i = 0; i < rank; i++) m.in_dim[i] = perm[i];
+  move_elements(tx, ty, &m, x, y, ares_dtype_size(tx->dtype), 0);
   return 0;
 }
 
@@ -104,10 +124,9 @@ int ares_ref_qtranspose(const ares_graph *g, const ares_node *n, void **values) 
 int ares_ref_qslice(const ares_graph *g, const ares_node *n, void **values) {
   const ares_slice_params *p = &n->p.slice;
   const ares_tensor *tx, *ty;
-  if (ares_ref_arity(n, 1, 1)) return -1;
-  const int8_t *x = ares_ref_in(g, n, values, 0, ARES_DT_I8, &tx);
-  int8_t *y = x ? ares_ref_out(g, n, values, 0, ARES_DT_I8, &ty) : NULL;
-  if (!y) return -1;
+  const int8_t *x;
+  int8_t *y;
+  if (ares_ref_io_s8(g, n, values, &x, &tx, &y, &ty)) return -1;
   int rank = tx->rank;
   if (ty->rank != rank) return ares_fail(n, "output rank %d differs from input rank %d", ty->rank, rank);
   for (int d = 0; d < rank; d++) {
@@ -117,14 +136,12 @@ int ares_ref_qslice(const ares_graph *g, const ares_node *n, void **values) {
       return ares_fail(n, "dim %d: start %lld, step %lld, count %lld leave the input dim %lld", d, (long long)p->start[d],
                        (long long)p->step[d], (long long)ty->dims[d], (long long)tx->dims[d]);
   }
-  int64_t xst[ARES_MAX_DIMS], idx[ARES_MAX_DIMS] = {0};
-  strides_of(tx, xst);
-  int64_t count = ares_tensor_numel(ty);
-  for (int64_t e = 0; e < count; e++, next_index(ty, idx)) {
-    int64_t src = 0;
-    for (int d = 0; d < rank; d++) src += (p->start[d] + idx[d] * p->step[d]) * xst[d];
-    y[e] = x[src];
+  move_map m = identity_map(rank);
+  for (int d = 0; d < rank; d++) {
+    m.first[d] = p->start[d];
+    m.step[d] = p->step[d];
   }
+  move_elements(tx, ty, &m, x, y, 1, 0);
   return 0;
 }
 
@@ -132,10 +149,9 @@ int ares_ref_qslice(const ares_graph *g, const ares_node *n, void **values) {
 int ares_ref_qgather(const ares_graph *g, const ares_node *n, void **values) {
   const ares_gather_params *p = &n->p.gather;
   const ares_tensor *tx, *ty;
-  if (ares_ref_arity(n, 1, 1)) return -1;
-  const int8_t *x = ares_ref_in(g, n, values, 0, ARES_DT_I8, &tx);
-  int8_t *y = x ? ares_ref_out(g, n, values, 0, ARES_DT_I8, &ty) : NULL;
-  if (!y) return -1;
+  const int8_t *x;
+  int8_t *y;
+  if (ares_ref_io_s8(g, n, values, &x, &tx, &y, &ty)) return -1;
   if (p->axis < 0 || p->axis >= tx->rank) return ares_fail(n, "axis %d out of range", p->axis);
   int64_t outer = 1, inner = 1, dim = tx->dims[p->axis];
   for (int d = 0; d < p->axis; d++) outer *= tx->dims[d];

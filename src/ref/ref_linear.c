@@ -6,11 +6,9 @@
 int ares_ref_qlinear(const ares_graph *g, const ares_node *n, void **values) {
   const ares_linear_params *p = &n->p.linear;
   const ares_tensor *tx, *tw, *ty;
-  if (ares_ref_arity(n, 2, 1)) return -1;
-  const int8_t *x = ares_ref_in(g, n, values, 0, ARES_DT_I8, &tx);
-  const int8_t *w = x ? ares_ref_in(g, n, values, 1, ARES_DT_I8, &tw) : NULL;
-  void *y = w ? ares_ref_out(g, n, values, 0, ARES_DT_UNDEF, &ty) : NULL;
-  if (!y) return -1;
+  const int8_t *x, *w;
+  void *y;
+  if (ares_ref_in2_s8(g, n, values, &x, &tx, &w, &tw, &y, &ty)) return -1;
 
   if (tx->rank < 1 || tw->rank != 2 || ty->rank != tx->rank)
     return ares_fail(n, "ranks: input %d, weight %d, output %d (expected [..., K], [N, K], [..., N])", tx->rank,

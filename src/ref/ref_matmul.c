@@ -9,11 +9,9 @@
 int ares_ref_qmatmul(const ares_graph *g, const ares_node *n, void **values) {
   const ares_matmul_params *p = &n->p.matmul;
   const ares_tensor *ta, *tb, *ty;
-  if (ares_ref_arity(n, 2, 1)) return -1;
-  const int8_t *a = ares_ref_in(g, n, values, 0, ARES_DT_I8, &ta);
-  const int8_t *b = a ? ares_ref_in(g, n, values, 1, ARES_DT_I8, &tb) : NULL;
-  void *y = b ? ares_ref_out(g, n, values, 0, ARES_DT_UNDEF, &ty) : NULL;
-  if (!y) return -1;
+  const int8_t *a, *b;
+  void *y;
+  if (ares_ref_in2_s8(g, n, values, &a, &ta, &b, &tb, &y, &ty)) return -1;
   int ra = ta->rank, rb = tb->rank, ry = ty->rank;
   if (ra < 2 || rb < 2 || ry != (ra > rb ? ra : rb))
     return ares_fail(n, "ranks: a %d, b %d, output %d (expected [..., M, K], [..., K, N], the larger rank)", ra, rb, ry);

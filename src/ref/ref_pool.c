@@ -12,9 +12,7 @@ static int pool_setup(const ares_graph *g, const ares_node *n, void **values, po
                       const int8_t **x, int8_t **y) {
   const ares_pool_params *p = &n->p.pool;
   const ares_tensor *tx, *ty;
-  if (ares_ref_arity(n, 1, 1)) return -1;
-  if (!(*x = ares_ref_in(g, n, values, 0, ARES_DT_I8, &tx))) return -1;
-  if (!(*y = ares_ref_out(g, n, values, 0, ARES_DT_I8, &ty))) return -1;
+  if (ares_ref_io_s8(g, n, values, x, &tx, y, &ty)) return -1;
   if (ares_ref_get_nchw(n, tx, "input", &pg->xs) || ares_ref_get_nchw(n, ty, "output", &pg->ys)) return -1;
   if (tx->rank != ty->rank) return ares_fail(n, "output rank %d differs from input rank %d", ty->rank, tx->rank);
   if (pg->xs.n != pg->ys.n || pg->xs.c != pg->ys.c)
@@ -38,32 +36,11 @@ static int64_t tap(const pool_geom *pg, int64_t plane, int64_t oy, int64_t ox, i
   return (plane * pg->xs.h + iy) * pg->xs.w + ix;
 }
 
-/* y = max over the window's taps inside the input (padding never wins). */
-int ares_ref_qmaxpool(const ares_graph *g, const ares_node *n, void **values) {
-  pool_geom pg;
-  const int8_t *x;
-  int8_t *y;
-  if (pool_setup(g, n, values, &pg, &x, &y)) return -1;
-  for (int64_t plane = 0; plane < pg.ys.n * pg.ys.c; plane++)
-    for (int64_t oy = 0; oy < pg.ys.h; oy++)
-      for (int64_t ox = 0; ox < pg.ys.w; ox++) {
-        int best = 0, found = 0;
-        for (int64_t ky = 0; ky < pg.kh; ky++)
-          for (int64_t kx = 0; kx < pg.kw; kx++) {
-            int64_t at = tap(&pg, plane, oy, ox, ky, kx);
-            if (at < 0) continue;
-            if (!found || x[at] > best) best = x[at];
-            found = 1;
-          }
-        if (!found) return ares_fail(n, "output (%lld, %lld): window entirely in the padding", (long long)oy, (long long)ox);
-        y[(plane * pg.ys.h + oy) * pg.ys.w + ox] = (int8_t)best;
-      }
-  return 0;
-}
-
-/* acc = sum over the in-bounds taps of (x - x_zp); cnt = number of in-bounds taps, or kh*kw
- * with count_include_pad; y = clamp(zp + RHE(acc * mult[cnt-1], shift[cnt-1]), qmin, qmax). */
-int ares_ref_qavgpool(const ares_graph *g, const ares_node *n, void **values) {
+/* Both pools: over each output's window, the taps inside the input give
+ *   max:     y = their maximum (padding never wins);
+ *   average: acc = sum of (x - x_zp), cnt = their number, or kh*kw with count_include_pad;
+ *            y = clamp(zp + RHE(acc * mult[cnt-1], shift[cnt-1]), qmin, qmax). */
+static int pool(const ares_graph *g, const ares_node *n, void **values, int avg) {
   const ares_pool_params *p = &n->p.pool;
   const ares_requant *rq = &p->rq;
   pool_geom pg;
@@ -71,25 +48,36 @@ int ares_ref_qavgpool(const ares_graph *g, const ares_node *n, void **values) {
   int8_t *y;
   if (pool_setup(g, n, values, &pg, &x, &y)) return -1;
   int64_t window = pg.kh * pg.kw;
-  if (p->ncount != window || rq->n != window)
-    return ares_fail(n, "ncount %d / rq.n %d, expected kh*kw = %lld", p->ncount, rq->n, (long long)window);
-  if (ares_ref_check_rq(n, rq, window, ARES_DT_I8) || ares_ref_check_zp(n, p->x_zp, "x_zp")) return -1;
+  if (avg) {
+    if (p->ncount != window || rq->n != window)
+      return ares_fail(n, "ncount %d / rq.n %d, expected kh*kw = %lld", p->ncount, rq->n, (long long)window);
+    if (ares_ref_check_rq(n, rq, window, ARES_DT_I8) || ares_ref_check_zp(n, p->x_zp, "x_zp")) return -1;
+  }
   for (int64_t plane = 0; plane < pg.ys.n * pg.ys.c; plane++)
     for (int64_t oy = 0; oy < pg.ys.h; oy++)
       for (int64_t ox = 0; ox < pg.ys.w; ox++) {
         int64_t acc = 0, cnt = 0;
+        int best = 0;
         for (int64_t ky = 0; ky < pg.kh; ky++)
           for (int64_t kx = 0; kx < pg.kw; kx++) {
             int64_t at = tap(&pg, plane, oy, ox, ky, kx);
             if (at < 0) continue;
+            if (!cnt || x[at] > best) best = x[at];
             acc += (int64_t)x[at] - p->x_zp;
             cnt++;
           }
         if (cnt == 0) return ares_fail(n, "output (%lld, %lld): window entirely in the padding", (long long)oy, (long long)ox);
-        if (p->count_include_pad) cnt = window;
-        if (ares_ref_check_acc(n, acc)) return -1;
-        int64_t v = (int64_t)rq->zp + ares_ref_rhe(acc * (int64_t)rq->mult[cnt - 1], rq->shift[cnt - 1]);
-        y[(plane * pg.ys.h + oy) * pg.ys.w + ox] = (int8_t)ares_ref_clamp(v, rq->qmin, rq->qmax);
+        int64_t v = best;
+        if (avg) {
+          if (p->count_include_pad) cnt = window;
+          if (ares_ref_check_acc(n, acc)) return -1;
+          v = ares_ref_clamp((int64_t)rq->zp + ares_ref_rhe(acc * (int64_t)rq->mult[cnt - 1], rq->shift[cnt - 1]), rq->qmin,
+                             rq->qmax);
+        }
+        y[(plane * pg.ys.h + oy) * pg.ys.w + ox] = (int8_t)v;
       }
   return 0;
 }
+
+int ares_ref_qmaxpool(const ares_graph *g, const ares_node *n, void **values) { return pool(g, n, values, 0); }
+int ares_ref_qavgpool(const ares_graph *g, const ares_node *n, void **values) { return pool(g, n, values, 1); }
