@@ -4,6 +4,7 @@
 #ifndef ARES_CHECK_H
 #define ARES_CHECK_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -48,6 +49,21 @@ static inline void check_mem_(const void *a, const void *b, size_t n, const char
     }
   check_passed++;
 }
+
+/* Random cases: xorshift64 from CHECK_SEED (defined before the include to pick another
+ * sequence), the same numbers on every run. */
+#ifndef CHECK_SEED
+#define CHECK_SEED 0x2545F4914F6CDD1Dull
+#endif
+static uint64_t check_rng = CHECK_SEED;
+static inline uint64_t rnd64(void) {
+  check_rng ^= check_rng << 13;
+  check_rng ^= check_rng >> 7;
+  check_rng ^= check_rng << 17;
+  return check_rng;
+}
+/* uniform in [lo, hi] */
+static inline int64_t rnd(int64_t lo, int64_t hi) { return lo + (int64_t)(rnd64() % (uint64_t)(hi - lo + 1)); }
 
 static inline int check_report(void) {
   printf("%ld passed, %ld failed\n", check_passed, check_failed);

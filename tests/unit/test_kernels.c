@@ -9,23 +9,13 @@
 #include <string.h>
 
 #include "ares_kernels.h"
+#define CHECK_SEED 0x9E3779B97F4A7C15ull
 #include "check.h"
 #include "kernels/ares_rq_internal.h"
 
 
-/* ---- deterministic random numbers */
+/* ---- deterministic random numbers (check.h) */
 
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static uint64_t rnd64(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
-/* uniform in [lo, hi] */
-static int32_t rnd(int32_t lo, int32_t hi) {
-  return (int32_t)(lo + (int64_t)(rnd64() % (uint64_t)((int64_t)hi - lo + 1)));
-}
 static void rnd_s8(int8_t *p, int64_t n) {
   for (int64_t i = 0; i < n; i++) p[i] = (int8_t)rnd(-128, 127);
 }

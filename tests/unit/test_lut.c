@@ -8,50 +8,20 @@
 
 #include "ares_kernels.h"
 #include "check.h"
+#include "check_graph.h"
 #include "ir/ir.h"
 #include "passes/passes.h"
 #include "ref/ref.h"
 #include "ref/ref_internal.h"
 
 #define MAXT 64
-#define ARR(...) ((const int64_t[]){__VA_ARGS__})
 
-static uint64_t rng = 0x2545F4914F6CDD1Dull;
-static uint64_t rnd64(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
-static int32_t rnd(int32_t lo, int32_t hi) { return (int32_t)(lo + (int64_t)(rnd64() % (uint64_t)((int64_t)hi - lo + 1))); }
+/* --- graph building (check_graph.h) ----------------------------------------------------- */
 
-/* --- graph building -------------------------------------------------------------------- */
-
-static ares_tensor *tensor(ares_graph *g, const char *name, ares_dtype dt, int rank, const int64_t *dims) {
-  ares_tensor *t = ares_tensor_new(g, name);
-  t->dtype = dt;
-  t->rank = rank;
-  t->has_shape = 1;
-  for (int i = 0; i < rank; i++) t->dims[i] = dims[i];
-  return t;
-}
-
-static ares_tensor *scalar(ares_graph *g, float v) {
-  ares_tensor *t = tensor(g, "c", ARES_DT_F32, 0, NULL);
-  t->data = ares_alloc(g, sizeof(float));
-  memcpy(t->data, &v, sizeof v);
-  return t;
-}
+static ares_tensor *scalar(ares_graph *g, float v) { return constant(g, "c", ARES_DT_F32, 0, NULL, &v); }
 
 static void quant(ares_graph *g, ares_tensor *t, float scale, int32_t zp) {
   ares_quant_set(g, t, 1, 0, &scale, &zp, -128, 127);
-}
-
-static ares_node *node(ares_graph *g, ares_op op, int nin, const int *in, int out) {
-  ares_node *n = ares_node_new(g, op, ares_op_get(op)->name, nin, 1);
-  for (int i = 0; i < nin; i++) n->in[i] = in[i];
-  n->out[0] = out;
-  return n;
 }
 
 /* int8 graph input x [1, 256] holding every int8 value, and DQ(x). */

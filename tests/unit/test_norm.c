@@ -20,14 +20,6 @@
 #include "ir/norm_params.h"
 #include "ref/ref.h"
 
-static uint64_t rng = 0x2545F4914F6CDD1Dull;
-static uint64_t rnd64(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
-static int64_t rnd(int64_t lo, int64_t hi) { return lo + (int64_t)(rnd64() % (uint64_t)(hi - lo + 1)); }
 static double rndu(double lo, double hi) { return lo + (hi - lo) * (double)(rnd64() >> 11) / 9007199254740992.0; }
 
 /* Agreement statistics of one op family against the ideal values. */
