@@ -116,7 +116,19 @@ def _conv_kwargs(layer, kwargs, weight_bit_width, per_channel, bias_quant):
     return kwargs
 
 
-class Conv1d(qnn.QuantConv1d):
+class _QuantConv:
+    """The constructor both convolutions share (mixed in before the Brevitas class)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, weight_bit_width: int = 8,
+                 per_channel: bool = True, bias_quant=None, **kwargs):
+        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding,
+                         dilation=dilation, groups=groups, bias=bias,
+                         **_conv_kwargs(self._layer, kwargs, weight_bit_width, per_channel,
+                                        bias_quant))
+
+
+class Conv1d(_QuantConv, qnn.QuantConv1d):
     """1-D convolution (input [N, C, L]) with `weight_bit_width`-bit symmetric weights, per
     output channel by default, and a float bias. No input or output quantizer of its own:
     the input must already be quantized (QuantIdentity, ReLU, MaxPool of those, ...) and the
@@ -125,16 +137,10 @@ class Conv1d(qnn.QuantConv1d):
     Any stride, zero padding, dilation and groups (depthwise: groups = in_channels).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, weight_bit_width: int = 8,
-                 per_channel: bool = True, bias_quant=None, **kwargs):
-        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding,
-                         dilation=dilation, groups=groups, bias=bias,
-                         **_conv_kwargs("Conv1d", kwargs, weight_bit_width, per_channel,
-                                        bias_quant))
+    _layer = "Conv1d"
 
 
-class Conv2d(qnn.QuantConv2d):
+class Conv2d(_QuantConv, qnn.QuantConv2d):
     """2-D convolution (input [N, C, H, W]) with `weight_bit_width`-bit symmetric weights, per
     output channel by default, and a float bias. No input or output quantizer of its own:
     the input must already be quantized and the output must go into a quantizer (ReLU,
@@ -144,13 +150,7 @@ class Conv2d(qnn.QuantConv2d):
     dilation and groups (depthwise: groups = in_channels).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, weight_bit_width: int = 8,
-                 per_channel: bool = True, bias_quant=None, **kwargs):
-        super().__init__(in_channels, out_channels, kernel_size, stride=stride, padding=padding,
-                         dilation=dilation, groups=groups, bias=bias,
-                         **_conv_kwargs("Conv2d", kwargs, weight_bit_width, per_channel,
-                                        bias_quant))
+    _layer = "Conv2d"
 
 
 class Linear(qnn.QuantLinear):
