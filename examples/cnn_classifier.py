@@ -20,11 +20,10 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
-import ares  # noqa: E402
+import _steps  # noqa: E402  (the steps both examples share: examples/_steps.py)
 from ares import nn as qnn  # noqa: E402
 
 CLASSES = ("horizontal", "vertical", "diagonal", "blob")
@@ -84,54 +83,8 @@ def main(argv=None):
     gen = torch.Generator().manual_seed(1)
     model = SmallCNN()
 
-    # -- train (Brevitas also calibrates the activation scales here)
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    model.train()
-    for step in range(a.steps):
-        x, y = synthetic_batch(32, gen)
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    model.eval()
-    xt, yt = synthetic_batch(256, gen)
-    with torch.no_grad():
-        acc = (model(xt).argmax(1) == yt).float().mean().item()
-    print(f"trained {a.steps} steps: loss {loss.item():.3f}, accuracy {100 * acc:.0f} % "
-          f"on 256 synthetic test images")
-
-    x = xt[:1]  # the example input: batch 1
-    a.out.mkdir(parents=True, exist_ok=True)
-
-    # -- export both dialects (QCDQ is checked against the model with ONNX Runtime)
-    for dialect, name in (("qcdq", "model.onnx"), ("qonnx", "model.qonnx.onnx")):
-        r = ares.export(model, x, a.out / name, dialect)
-        extra = (f"; ONNX Runtime vs PyTorch: max |delta| {r.agreement['max_abs']:.3g}"
-                 if r.agreement else "")
-        print(f"exported {r.path} ({dialect}){extra}")
-
-    # -- GAP9: the target is described, its code emitter is not written yet
-    try:
-        ares.deploy(model, x, target="gap9", out_dir=a.out)
-        print(f"gap9: compiled into {a.out / 'gap9'} (build it with the GAP SDK; it cannot "
-              f"run here, so it is validated on host below)")
-    except ares.UnsupportedTargetError as e:
-        print(f"gap9: not yet: {e}")
-
-    # -- host: compile, build, run, compare every layer with the reference interpreter
-    try:
-        result = ares.deploy(model, x, target="host", out_dir=a.out)
-    except ares.ValidationError as e:
-        print(e.result.table())
-        print(f"host: VALIDATION FAILED: {e}")
-        return 1
-    print(result.table())
-    print(result)
-    y_torch = np.load(result.export.torch_output_path)
-    print(f"ARES vs PyTorch logits: max |delta| {np.abs(result.output - y_torch).max():.3g}, "
-          f"top-1 {'agrees' if result.output.argmax() == y_torch.argmax() else 'differs'} "
-          f"(class '{CLASSES[int(result.output.argmax())]}')")
-    return 0 if result.all_match else 1
+    xt, _ = _steps.train(model, synthetic_batch, a.steps, gen, "synthetic test images")
+    return _steps.deploy(model, xt[:1], a.out, "class", CLASSES)  # batch 1
 
 
 if __name__ == "__main__":

@@ -26,11 +26,10 @@ import math
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "python"))
-import ares  # noqa: E402
+import _steps  # noqa: E402  (the steps both examples share: examples/_steps.py)
 from ares import nn as qnn  # noqa: E402
 
 CHANNELS, SAMPLES = 4, 128
@@ -102,51 +101,8 @@ def main(argv=None):
     gen = torch.Generator().manual_seed(2)
     model = TemporalConvNet()
 
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    model.train()
-    for _ in range(a.steps):
-        x, y = synthetic_batch(32, gen)
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    model.eval()
-    xt, yt = synthetic_batch(256, gen)
-    with torch.no_grad():
-        acc = (model(xt).argmax(1) == yt).float().mean().item()
-    print(f"trained {a.steps} steps: loss {loss.item():.3f}, accuracy {100 * acc:.0f} % "
-          f"on 256 synthetic recordings")
-
-    x = xt[:1]
-    a.out.mkdir(parents=True, exist_ok=True)
-    for dialect, name in (("qcdq", "model.onnx"), ("qonnx", "model.qonnx.onnx")):
-        r = ares.export(model, x, a.out / name, dialect)
-        extra = (f"; ONNX Runtime vs PyTorch: max |delta| {r.agreement['max_abs']:.3g}"
-                 if r.agreement else "")
-        print(f"exported {r.path} ({dialect}){extra}")
-
-    try:
-        ares.deploy(model, x, target="gap9", out_dir=a.out)
-        print(f"gap9: compiled into {a.out / 'gap9'} (build it with the GAP SDK; it cannot "
-              f"run here, so it is validated on host below)")
-    except ares.UnsupportedTargetError as e:
-        print(f"gap9: not yet: {e}")
-
-    try:
-        result = ares.deploy(model, x, target="host", out_dir=a.out)
-    except ares.ValidationError as e:
-        print(e.result.table())
-        print(f"host: VALIDATION FAILED: {e}")
-        return 1
-    print(result.table())
-    print(result)
-    print(f"  {result.totals.get('total_macs', 0)} MACs, activation arena "
-          f"{result.totals.get('arena_bytes', 0)} bytes")
-    y_torch = np.load(result.export.torch_output_path)
-    print(f"ARES vs PyTorch logits: max |delta| {np.abs(result.output - y_torch).max():.3g}, "
-          f"top-1 {'agrees' if result.output.argmax() == y_torch.argmax() else 'differs'} "
-          f"(gesture '{GESTURES[int(result.output.argmax())]}')")
-    return 0 if result.all_match else 1
+    xt, _ = _steps.train(model, synthetic_batch, a.steps, gen, "synthetic recordings")
+    return _steps.deploy(model, xt[:1], a.out, "gesture", GESTURES)  # batch 1
 
 
 if __name__ == "__main__":
