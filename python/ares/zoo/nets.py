@@ -33,11 +33,21 @@ def _randomize_bn(bn: nn.BatchNorm2d):
         bn.bias.uniform_(-0.3, 0.3)
 
 
+class _Chain(nn.Module):
+    """A network whose forward runs its layers one after the other, in the order __init__
+    assigns them (flat attribute names, unlike nn.Sequential: they name the ONNX nodes)."""
+
+    def forward(self, x):
+        for layer in self.children():
+            x = layer(x)
+        return x
+
+
 # ----------------------------------------------------------------------------------------------
 # tinycnn: the smallest conv network there is
 
 
-class TinyCNN(nn.Module):
+class TinyCNN(_Chain):
 
     def __init__(self):
         super().__init__()
@@ -46,10 +56,6 @@ class TinyCNN(nn.Module):
         self.relu1 = qnn.QuantReLU()
         self.conv2 = qnn.QuantConv2d(4, 2, 3)
         self.out = qnn.QuantIdentity()
-
-    def forward(self, x):
-        x = self.relu1(self.conv1(self.inp(x)))
-        return self.out(self.conv2(x))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -294,7 +300,7 @@ class BottleneckNet(nn.Module):
 # stride2: stride-2 convs on odd and even sizes, with and without padding
 
 
-class Stride2(nn.Module):
+class Stride2(_Chain):
 
     def __init__(self):
         super().__init__()
@@ -308,18 +314,12 @@ class Stride2(nn.Module):
         self.conv4 = qnn.QuantConv2d(16, 8, (3, 1), stride=(2, 1), padding=(1, 0))  # 2x2 -> 1x2
         self.out = qnn.QuantIdentity()
 
-    def forward(self, x):
-        x = self.relu1(self.conv1(self.inp(x)))
-        x = self.relu2(self.conv2(x))
-        x = self.relu3(self.conv3(x))
-        return self.out(self.conv4(x))
-
 
 # ----------------------------------------------------------------------------------------------
 # padding: symmetric conv padding, ZeroPad2d asymmetric and symmetric, dilation 2, 3x5 kernel
 
 
-class Padding(nn.Module):
+class Padding(_Chain):
 
     def __init__(self):
         super().__init__()
@@ -335,12 +335,6 @@ class Padding(nn.Module):
         self.conv4 = qnn.QuantConv2d(8, 4, (3, 5), padding=(1, 2))
         self.out = qnn.QuantIdentity()
 
-    def forward(self, x):
-        x = self.relu1(self.conv1(self.inp(x)))
-        x = self.relu2(self.conv2(self.pad_asym(x)))
-        x = self.relu3(self.conv3(self.pad_sym(x)))
-        return self.out(self.conv4(x))
-
 
 # ----------------------------------------------------------------------------------------------
 # depthwise: MobileNet-style depthwise (groups=C) + pointwise, per-channel weight scales
@@ -350,7 +344,7 @@ def _pc_conv(cin, cout, k, **kw):
     return qnn.QuantConv2d(cin, cout, k, weight_quant=Int8WeightPerChannelFloat, **kw)
 
 
-class Depthwise(nn.Module):
+class Depthwise(_Chain):
 
     def __init__(self):
         super().__init__()
@@ -366,18 +360,12 @@ class Depthwise(nn.Module):
         self.pw2 = _pc_conv(16, 8, 1)
         self.out = qnn.QuantIdentity()
 
-    def forward(self, x):
-        x = self.relu0(self.pw0(self.inp(x)))
-        x = self.relu2(self.pw1(self.relu1(self.dw1(x))))
-        x = self.pw2(self.relu3(self.dw2(x)))
-        return self.out(x)
-
 
 # ----------------------------------------------------------------------------------------------
 # bn_fold: QuantConv2d + BatchNorm2d (left in the graph) + QuantReLU
 
 
-class BNFold(nn.Module):
+class BNFold(_Chain):
 
     def __init__(self):
         super().__init__()
@@ -395,17 +383,12 @@ class BNFold(nn.Module):
         for m in (self.bn1, self.bn2, self.bn3):
             _randomize_bn(m)
 
-    def forward(self, x):
-        x = self.relu1(self.bn1(self.conv1(self.inp(x))))
-        x = self.relu2(self.bn2(self.conv2(x)))
-        return self.out(self.bn3(self.conv3(x)))
-
 
 # ----------------------------------------------------------------------------------------------
 # conv1d: QuantConv1d stack (padding, dilation, stride, groups), a 4-bit activation
 
 
-class Conv1dNet(nn.Module):
+class Conv1dNet(_Chain):
 
     def __init__(self):
         super().__init__()
@@ -419,12 +402,6 @@ class Conv1dNet(nn.Module):
         self.relu3 = qnn.QuantReLU()
         self.conv4 = qnn.QuantConv1d(8, 6, 1)
         self.out = qnn.QuantIdentity()
-
-    def forward(self, x):
-        x = self.relu1(self.conv1(self.inp(x)))
-        x = self.relu2(self.conv2(x))
-        x = self.relu3(self.conv3(x))
-        return self.out(self.conv4(x))
 
 
 # ----------------------------------------------------------------------------------------------
