@@ -35,13 +35,18 @@ awk -v w="$w" -v per="$per" '
 cmp -s "$tmp/good/weights.c" "$tmp/w/weights.c" && t_fail "could not inject the weight fault (weights.c format changed?)"
 t_expect "corrupted weight is caught" 1 "first mismatching layer: 3 '/conv2/Conv'" $ARES run $model --project "$tmp/w"
 
-# a kernel that floors instead of rounding
+# a kernel that floors instead of rounding: both the generic round-half-even and the
+# kernels' prepared epilogue (its carry terms dropped)
 cp -r "$tmp/good" "$tmp/k"
 sed -i 's|q += (r > half) \| ((r == half) \& (q \& 1));|q += 0; /* floor */|' "$tmp/k/runtime/ares_kernels.h"
-if grep -q "q += 0;" "$tmp/k/runtime/ares_kernels.h"; then
+sed -i -e 's|const uint32_t l2 = lo + r->c + bit;|const uint32_t l2 = lo; /* floor */|' \
+  -e 's|q = (hi + (int32_t)r->c + (int32_t)((lo \| bit) != 0)) >> r->t;|q = hi >> r->t; /* floor */|' \
+  "$tmp/k/runtime/kernels/ares_rq_internal.h"
+if grep -q "q += 0;" "$tmp/k/runtime/ares_kernels.h" &&
+   [ "$(grep -c '/\* floor \*/' "$tmp/k/runtime/kernels/ares_rq_internal.h")" = 2 ]; then
   t_expect "corrupted kernel is caught" 1 "first mismatching layer" $ARES run $model --project "$tmp/k"
 else
-  t_fail "could not inject the kernel fault (ares_kernels.h changed?)"
+  t_fail "could not inject the kernel fault (ares_kernels.h or kernels/ares_rq_internal.h changed?)"
 fi
 
 # a max pool that forgets its last window column
