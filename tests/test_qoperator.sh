@@ -22,18 +22,25 @@ run() { # run NAME MODEL INPUT [ares run options]
   fi
 }
 
-for v in qop qop_s8 qdq; do
-  f=$M/ort_cnn.$v.onnx
+for m in ort_cnn.qop ort_cnn.qop_s8 ort_cnn.qdq ort_act.qop ort_act.qop_s8; do
+  f=$M/$m.onnx base=${m%%.*}
   if "$ARES" check "$f" >"$tmp/check.log" 2>&1; then t_ok "check $f"; else t_fail "check $f"; tail -5 "$tmp/check.log"; fi
-  run "ort_cnn.$v on host" "$f" $M/ort_cnn.input.npy
-  run "ort_cnn.$v on host, small L1" "$f" $M/ort_cnn.input.npy --cores 3 --l1 2048
+  run "$m on host" "$f" $M/$base.input.npy --output "$tmp/$m.npy"
+  run "$m on host, small L1" "$f" $M/$base.input.npy --cores 3 --l1 2048
 done
-# every QOperator node of the ONNX Runtime model lowers to an integer op (none is left float)
-if "$ARES" check $M/ort_cnn.qop.onnx | grep -E '^node[0-9]+ +(QLinear|QGemm)' | grep -qv ' ok '; then
-  t_fail "ort_cnn.qop: a QOperator node is not ok"
-else
-  t_ok "ort_cnn.qop: every QOperator node is ok"
-fi
+# every QOperator node of the ONNX Runtime models lowers to an integer op (none is left float)
+for m in ort_cnn.qop ort_act.qop; do
+  if "$ARES" check $M/$m.onnx | grep -E '^node[0-9]+ +(QLinear|QGemm)' | grep -qv ' ok '; then
+    t_fail "$m: a QOperator node is not ok"
+  else
+    t_ok "$m: every QOperator node is ok"
+  fi
+done
+# on the QOperator models ARES computes what ONNX Runtime computes: the same output file
+for m in ort_cnn.qop ort_cnn.qop_s8 ort_act.qop ort_act.qop_s8; do
+  cmp -s "$tmp/$m.npy" $M/$m.ort.npy && t_ok "$m: output identical to ONNX Runtime's" ||
+    t_fail "$m: output differs from ONNX Runtime's"
+done
 for m in qop_uint8_io convinteger matmulinteger per_axis_q per_axis_dq; do
   run "$m on host" $M/$m.onnx $M/$m.input.npy --output "$tmp/$m.npy"
 done
@@ -46,6 +53,7 @@ grep -q "'<i4'" "$tmp/convinteger.npy" && t_ok "int32 output saved as int32" || 
 t_expect "float input for a uint8 graph input" 2 "u1 data expected" $ARES run $M/qop_uint8_io.onnx --input $M/ort_cnn.input.npy
 if command -v qemu-system-riscv32 >/dev/null && command -v riscv64-unknown-elf-gcc >/dev/null; then
   run "ort_cnn.qop on 8 rv32 harts" $M/ort_cnn.qop.onnx $M/ort_cnn.input.npy --target rv32
+  run "ort_act.qop_s8 on 8 rv32 harts" $M/ort_act.qop_s8.onnx $M/ort_act.input.npy --target rv32
   run "qop_uint8_io on 8 rv32 harts" $M/qop_uint8_io.onnx $M/qop_uint8_io.input.npy --target rv32
   run "convinteger on 8 rv32 harts" $M/convinteger.onnx $M/convinteger.input.npy --target rv32
 fi

@@ -71,31 +71,14 @@ static const struct {
                       "Convs (a decoder needs an op ARES lacks: this model cannot be deployed as is)"},
     {"Resize", "ARES has no resize/upsampling op; remove it or keep the layer on the host side"},
     {"Upsample", "ARES has no upsampling op; remove it or keep the layer on the host side"},
-    {"ReduceMean", "a mean over the spatial dims is GlobalAveragePool (use nn.AdaptiveAvgPool2d(1) before a quantizer)"},
-    {"Sub", "ARES has no integer subtraction; fold it into the neighbouring layer's bias before export"},
-    {"Sigmoid", "no integer sigmoid yet: use ReLU (or QuantReLU) or keep the sigmoid after the network's output"},
-    {"Tanh", "no integer tanh yet: use ReLU / hardtanh (Clip) inside the network"},
     {"HardTanh", "export it as Clip on a quantized tensor (nn.Hardtanh with a quantizer after it)"},
-    {"LeakyRelu", "no integer LeakyReLU yet: use ReLU (docs/ADDING_OPERATIONS.md walks through adding it)"},
     {"PRelu", "no integer PReLU: use ReLU"},
-    {"Softmax", "no integer softmax yet: leave it off the exported graph and apply it to the float output"},
     {"LogSoftmax", "leave it off the exported graph and apply it to the float output"},
     {"ArgMax", "leave it off the exported graph and take the argmax of the output on the host"},
-    {"LayerNormalization", "no integer LayerNorm yet (planned for the transformer families)"},
-    {"Gelu", "no integer GELU yet: use ReLU for now"},
-    {"Erf", "Erf usually comes from an exported GELU; ARES has no integer GELU yet: use ReLU for now"},
-    {"HardSigmoid", "no integer hard-sigmoid: use ReLU or Clip"},
-    {"HardSwish", "no integer hard-swish: use ReLU"},
-    {"Gather", "indexing an activation is not supported; restructure with Reshape/Transpose/Slice of constants"},
-    {"Split", "splitting an activation is not supported yet; use separate layers on the same input"},
-    {"Expand", "broadcasting an activation is not supported; export with static, explicit shapes"},
     {"LSTM", "recurrent layers are not supported"},
     {"GRU", "recurrent layers are not supported"},
     {"DynamicQuantizeLinear", "dynamic quantization computes scales at run time, which a fixed-point deployment cannot: "
                               "quantize statically (onnxruntime.quantization.quantize_static, QOperator or QDQ format)"},
-    {"QLinearMul", "no integer elementwise multiply yet: quantize with op_types_to_quantize excluding Mul, or fold it"},
-    {"QLinearSigmoid", "no integer sigmoid yet: use ReLU, or keep the sigmoid after the network's output"},
-    {"QLinearLeakyRelu", "no integer LeakyReLU yet: use ReLU"},
 };
 
 /* Advice for reasons the passes give, keyed on a phrase of the message. */
@@ -265,7 +248,14 @@ int ares_cli_check(int argc, char **argv) {
   ares_diag_set_sink(NULL, NULL);
 
   printf("%s: graph '%s', opset %lld, %d nodes\n", model, g->name ? g->name : "", (long long)g->opset, n0);
-  printf("%-32s %-20s %-11s %s\n", "node", "op", "status", "detail");
+  /* columns as wide as the widest name and op (within reason), so they stay aligned */
+  int wn = 32, wo = 20;
+  for (int i = 0; i < n0; i++) {
+    int ln = (int)strlen(on[i].name), lo = (int)strlen(on[i].op_type);
+    if (ln > wn && ln <= 80) wn = ln;
+    if (lo > wo && lo <= 40) wo = lo;
+  }
+  printf("%-*s %-*s %-11s %s\n", wn, "node", wo, "op", "status", "detail");
   int count[5] = {0};
   for (int i = 0; i < n0; i++) {
     const orig_node *o = &on[i];
@@ -306,8 +296,8 @@ int ares_cli_check(int argc, char **argv) {
       }
     }
     count[st]++;
-    printf("%-32s %-20s %-11s %s\n", o->name, o->op_type, status_names[st], detail);
-    if (advice) printf("%-32s %-20s %-11s advice: %s\n", "", "", "", advice);
+    printf("%-*s %-*s %-11s %s\n", wn, o->name, wo, o->op_type, status_names[st], detail);
+    if (advice) printf("%-*s %-*s %-11s advice: %s\n", wn, "", wo, "", "", advice);
   }
   /* diagnostics about the model as a whole, or naming no imported node */
   int model_errors = 0;
@@ -316,7 +306,7 @@ int ares_cli_check(int argc, char **argv) {
     for (int i = 0; log.d[k].node && i < n0 && !known; i++) known = strcmp(log.d[k].node, on[i].name) == 0;
     if (known) continue;
     model_errors += log.d[k].is_error;
-    printf("%-32s %-20s %-11s %s\n", log.d[k].node ? log.d[k].node : "(model)", "", log.d[k].is_error ? "ERROR" : "warning",
+    printf("%-*s %-*s %-11s %s\n", wn, log.d[k].node ? log.d[k].node : "(model)", wo, "", log.d[k].is_error ? "ERROR" : "warning",
            log.d[k].msg);
   }
   int compiles = !stopped && nunknown == 0;

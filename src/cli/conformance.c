@@ -86,6 +86,9 @@ static int is_quant_op(ares_op op) {
   case ARES_OP_MS_QLINEARAVGPOOL:
   case ARES_OP_MS_QLINEARCONCAT:
   case ARES_OP_MS_QGEMM:
+  case ARES_OP_MS_QLINEARMUL:
+  case ARES_OP_MS_QLINEARSIGMOID:
+  case ARES_OP_MS_QLINEARLEAKYRELU:
     return 1;
   default:
     return 0;

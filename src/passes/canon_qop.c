@@ -2,8 +2,9 @@
  * QDQ form the later passes handle (docs/SEMANTICS.md §5.9).
  *
  *   QLinearConv(x, sx, zx, w, sw, zw, sy, zy, B)  ->  Q(Conv(DQ(x, sx, zx), W, Bq), sy, zy)
- *   QLinearMatMul, QGemm, ConvInteger, MatMulInteger, QLinearAdd, QLinearConcat,
- *   QLinearAveragePool, QLinearGlobalAveragePool      likewise
+ *   QLinearMatMul, QGemm, ConvInteger, MatMulInteger, QLinearAdd, QLinearMul,
+ *   QLinearSigmoid, QLinearLeakyRelu, QLinearConcat, QLinearAveragePool,
+ *   QLinearGlobalAveragePool                          likewise
  *   MaxPool / Flatten / Reshape / Squeeze / Unsqueeze / Transpose on an integer tensor t
  *                                                 ->  Q(op(DQ(t)), s_t, z_t), same quantization
  *
@@ -345,8 +346,8 @@ static int rw_product(qop_ctx *c, ares_op op, const int pos[9], int mode) {
 }
 
 /* Ops whose integer inputs are (x, sx, zx) triples at the given positions and whose output
- * is quantized by (sy, zy): QLinearAdd, QLinearAveragePool, QLinearGlobalAveragePool,
- * QLinearConcat. */
+ * is quantized by (sy, zy): QLinearAdd, QLinearMul, QLinearSigmoid, QLinearLeakyRelu,
+ * QLinearAveragePool, QLinearGlobalAveragePool, QLinearConcat. */
 static int rw_elementwise(qop_ctx *c, ares_op op, const int *xpos, int nx, int sy, int zy) {
   ares_node *n = c->n;
   if (ares_attr_int(n, "channels_last", 0)) return ares_fail(n, "unsupported: channels_last=1 (NCHW only)");
@@ -413,6 +414,15 @@ static int rewrite(qop_ctx *c) {
     static const int xp[2] = {0, 3};
     return rw_elementwise(c, ARES_OP_ADD, xp, 2, 6, 7);
   }
+  case ARES_OP_MS_QLINEARMUL: {
+    static const int xp[2] = {0, 3};
+    return rw_elementwise(c, ARES_OP_MUL, xp, 2, 6, 7);
+  }
+  case ARES_OP_MS_QLINEARSIGMOID:
+  case ARES_OP_MS_QLINEARLEAKYRELU: {
+    static const int xp[1] = {0};
+    return rw_elementwise(c, n->op == ARES_OP_MS_QLINEARSIGMOID ? ARES_OP_SIGMOID : ARES_OP_LEAKYRELU, xp, 1, 3, 4);
+  }
   case ARES_OP_MS_QLINEARGLOBALAVGPOOL:
   case ARES_OP_MS_QLINEARAVGPOOL: {
     static const int xp[1] = {0};
@@ -444,7 +454,8 @@ static int input_params(const ares_node *n, int tid, int *s, int *z) {
       {ARES_OP_DEQUANTIZELINEAR, 0, 1, 2}, {ARES_OP_QLINEARCONV, 0, 1, 2}, {ARES_OP_QLINEARMATMUL, 0, 1, 2}, {ARES_OP_QLINEARMATMUL, 3, 4, 5},
       {ARES_OP_CONVINTEGER, 0, -1, 2},     {ARES_OP_MATMULINTEGER, 0, -1, 2}, {ARES_OP_MS_QGEMM, 0, 1, 2},
       {ARES_OP_MS_QLINEARADD, 0, 1, 2},    {ARES_OP_MS_QLINEARADD, 3, 4, 5},  {ARES_OP_MS_QLINEARGLOBALAVGPOOL, 0, 1, 2},
-      {ARES_OP_MS_QLINEARAVGPOOL, 0, 1, 2},
+      {ARES_OP_MS_QLINEARAVGPOOL, 0, 1, 2},   {ARES_OP_MS_QLINEARMUL, 0, 1, 2},  {ARES_OP_MS_QLINEARMUL, 3, 4, 5},
+      {ARES_OP_MS_QLINEARSIGMOID, 0, 1, 2},   {ARES_OP_MS_QLINEARLEAKYRELU, 0, 1, 2},
   };
   for (size_t i = 0; i < sizeof at / sizeof *at; i++)
     if (at[i].op == n->op && at[i].x < n->nin && n->in[at[i].x] == tid) {

@@ -7,7 +7,11 @@
                        qop_s8.onnx  QOperator format, int8 activations, per-channel int8 weights
                        qdq.onnx     QDQ format, uint8 activations, per-channel int8 weights
                      ort_cnn.input.npy is the input; ort_cnn.<variant>.ort.npy ONNX Runtime's
-                     output for it (for the record: ARES is compared with its own reference).
+                     output for it (tests/test_qoperator.sh requires ARES' output to equal it
+                     byte for byte for the QOperator variants).
+  ort_act.*.onnx     a CNN with SiLU (Sigmoid and Mul of two activations), LeakyRelu and a
+                     GlobalAveragePool, quantized like ort_cnn (qop, qop_s8): QLinearSigmoid,
+                     QLinearMul, QLinearLeakyRelu; ort_act.input.npy, ort_act.<variant>.ort.npy.
   qop_uint8_io.onnx  uint8 graph input and output: QLinearConv with uint8 weights whose zero
                      point leaves int8 (split into int8 parts), MaxPool and Flatten on uint8,
                      QLinearMatMul with a uint8 matrix; qop_uint8_io.input.npy (uint8).
@@ -67,6 +71,29 @@ def float_cnn(rng):
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
 
 
+def float_act(rng):
+    def init(name, shape, s):
+        return numpy_helper.from_array((rng.standard_normal(shape) * s).astype(np.float32), name)
+
+    nodes = [
+        helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+        helper.make_node("Sigmoid", ["c1"], ["s1"]),
+        helper.make_node("Mul", ["c1", "s1"], ["m1"]),
+        helper.make_node("Conv", ["m1", "w2", "b2"], ["c2"], pads=[1, 1, 1, 1]),
+        helper.make_node("LeakyRelu", ["c2"], ["l2"], alpha=0.1),
+        helper.make_node("GlobalAveragePool", ["l2"], ["g"]),
+        helper.make_node("Flatten", ["g"], ["f"]),
+        helper.make_node("Gemm", ["f", "wf", "bf"], ["y"], transB=1),
+    ]
+    inits = [
+        init("w1", (8, 3, 3, 3), 0.3), init("b1", (8,), 0.1), init("w2", (8, 8, 3, 3), 0.15),
+        init("b2", (8,), 0.1), init("wf", (10, 8), 0.3), init("bf", (10,), 0.1),
+    ]
+    g = helper.make_graph(nodes, "ort_act", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+
+
 class Calibration(CalibrationDataReader):
     def __init__(self, seed):
         r = np.random.default_rng(seed)
@@ -76,28 +103,31 @@ class Calibration(CalibrationDataReader):
         return next(self.data, None)
 
 
-def ort_cnn():
-    rng = np.random.default_rng(7)
-    m = float_cnn(rng)
+VARIANTS = {
+    "qop": dict(quant_format=QuantFormat.QOperator, activation_type=QuantType.QUInt8, per_channel=False),
+    "qop_s8": dict(quant_format=QuantFormat.QOperator, activation_type=QuantType.QInt8, per_channel=True),
+    "qdq": dict(quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8, per_channel=True),
+}
+
+
+def ort_quantized(base, m, variants):
+    """base.<variant>.onnx for each variant of the float model m, with base.input.npy and
+    ONNX Runtime's output for it, base.<variant>.ort.npy."""
     x = np.random.default_rng(11).standard_normal((1, 3, 16, 16)).astype(np.float32)
-    np.save(os.path.join(HERE, "ort_cnn.input.npy"), x)
-    variants = {
-        "qop": dict(quant_format=QuantFormat.QOperator, activation_type=QuantType.QUInt8, per_channel=False),
-        "qop_s8": dict(quant_format=QuantFormat.QOperator, activation_type=QuantType.QInt8, per_channel=True),
-        "qdq": dict(quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8, per_channel=True),
-    }
+    np.save(os.path.join(HERE, base + ".input.npy"), x)
     with tempfile.TemporaryDirectory() as tmp:
         fp = os.path.join(tmp, "float.onnx")
         m.ir_version = 8
         onnx.save(m, fp)
-        for name, kw in variants.items():
-            out = os.path.join(HERE, "ort_cnn.%s.onnx" % name)
+        for name in variants:
+            kw = VARIANTS[name]
+            out = os.path.join(HERE, "%s.%s.onnx" % (base, name))
             quantize_static(fp, out, Calibration(3), weight_type=QuantType.QInt8, **kw)
             q = onnx.load(out)
             q.producer_name = "onnxruntime.quantization (tests/models/generate_qoperator.py)"
             onnx.save(q, out)
             y = ort.InferenceSession(out, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
-            np.save(os.path.join(HERE, "ort_cnn.%s.ort.npy" % name), y)
+            np.save(os.path.join(HERE, "%s.%s.ort.npy" % (base, name)), y)
 
 
 def const(name, arr):
@@ -176,7 +206,8 @@ def per_axis_edges():
 
 if __name__ == "__main__":
     per_axis_edges()
-    ort_cnn()
+    ort_quantized("ort_cnn", float_cnn(np.random.default_rng(7)), ["qop", "qop_s8", "qdq"])
+    ort_quantized("ort_act", float_act(np.random.default_rng(3)), ["qop", "qop_s8"])
     qop_uint8_io()
     integer_ops()
     two_activations()
