@@ -52,7 +52,13 @@ static inline int8_t ares_sat(int64_t v, int32_t lo, int32_t hi) {
  * float32, exactly as ONNX QuantizeLinear. */
 void ares_quantize_f32_s8(const float *x, int8_t *y, int64_t n, float scale, int32_t zp,
                           int32_t qmin, int32_t qmax);
-/* y = (float)(x - zp) * scale */
+/* The same without float arithmetic, from the compiler's table (src/ir/qdq_table.h): the
+ * result is monotone in x, so y = qmin + #{j in 1..255 : below[j] < key(x)}, key the order
+ * of float32 bit patterns as signed integers and below[j] the largest key quantized below
+ * qmin + j; NaN gives nan_q. */
+void ares_quantize_f32_s8_thr(const float *x, int8_t *y, int64_t n, const int32_t *below, int32_t qmin, int32_t nan_q);
+/* y = (float)(x - zp) * scale (per tensor, the generated code uses ares_lut_s8_f32 with the
+ * compiler's table instead) */
 void ares_dequantize_s8_f32(const int8_t *x, float *y, int64_t n, float scale, int32_t zp);
 /* The same per axis (graph edges): element i uses scale[c], zp[c], c = (i / inner) % nch. */
 void ares_quantize_f32_s8_axis(const float *x, int8_t *y, int64_t n, int64_t inner, int32_t nch, const float *scale,

@@ -6,6 +6,7 @@
 #include "emit_internal.h"
 #include "ir/diag.h"
 #include "ir/kshape.h"
+#include "ir/qdq_table.h"
 
 static void emit_i32_array(FILE *f, const char *name, const int32_t *v, int n) {
   fprintf(f, "  static const int32_t %s[%d] = {", name, n);
@@ -55,9 +56,13 @@ static int emit_quantize(ares_emit_ctx *c, const ares_node *n) {
             ares_emit_ref(c, n->out[0]), ares_tensor_numel(x), p->inner, p->n, p->qmin, p->qmax);
     return 0;
   }
-  fprintf(c->f, "  ares_quantize_f32_s8(%s, %s, %" PRId64 ", %a, %d, %d, %d);\n", ares_emit_ref(c, n->in[0]),
-          ares_emit_ref(c, n->out[0]), ares_tensor_numel(x), (double)n->p.qdq.scale, n->p.qdq.zp, n->p.qdq.qmin,
-          n->p.qdq.qmax);
+  int32_t below[256];
+  ares_quantize_thresholds(p->scale, p->zp, p->qmin, p->qmax, below);
+  fprintf(c->f, "  /* x / %a: below[j] is the largest float32 key quantized below qmin + j */\n", (double)p->scale);
+  emit_i32_array(c->f, "below", below, 256);
+  int32_t nan_q = p->zp < p->qmin ? p->qmin : p->zp > p->qmax ? p->qmax : p->zp;
+  fprintf(c->f, "  ares_quantize_f32_s8_thr(%s, %s, %" PRId64 ", below, %d, %d);\n", ares_emit_ref(c, n->in[0]),
+          ares_emit_ref(c, n->out[0]), ares_tensor_numel(x), p->qmin, nan_q);
   return 0;
 }
 
@@ -71,8 +76,12 @@ static int emit_dequantize(ares_emit_ctx *c, const ares_node *n) {
             ares_emit_ref(c, n->out[0]), ares_tensor_numel(x), p->inner, p->n);
     return 0;
   }
-  fprintf(c->f, "  ares_dequantize_s8_f32(%s, %s, %" PRId64 ", %a, %d);\n", ares_emit_ref(c, n->in[0]),
-          ares_emit_ref(c, n->out[0]), ares_tensor_numel(x), (double)n->p.qdq.scale, n->p.qdq.zp);
+  float table[256];
+  ares_dequantize_table(p->scale, p->zp, table);
+  fprintf(c->f, "  /* (q - %d) * %a for every int8 q */\n", p->zp, (double)p->scale);
+  emit_f32_array(c->f, "table", table, 256);
+  fprintf(c->f, "  ares_lut_s8_f32(%s, %s, %" PRId64 ", table);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]),
+          ares_tensor_numel(x));
   return 0;
 }
 
