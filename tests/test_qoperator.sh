@@ -22,14 +22,14 @@ run() { # run NAME MODEL INPUT [ares run options]
   fi
 }
 
-for m in ort_cnn.qop ort_cnn.qop_s8 ort_cnn.qdq ort_act.qop ort_act.qop_s8; do
+for m in ort_cnn.qop ort_cnn.qop_s8 ort_cnn.qdq ort_act.qop ort_act.qop_s8 ort_softmax.qop ort_softmax.qop_s8; do
   f=$M/$m.onnx base=${m%%.*}
   if "$ARES" check "$f" >"$tmp/check.log" 2>&1; then t_ok "check $f"; else t_fail "check $f"; tail -5 "$tmp/check.log"; fi
   run "$m on host" "$f" $M/$base.input.npy --output "$tmp/$m.npy"
   run "$m on host, small L1" "$f" $M/$base.input.npy --cores 3 --l1 2048
 done
 # every QOperator node of the ONNX Runtime models lowers to an integer op (none is left float)
-for m in ort_cnn.qop ort_act.qop; do
+for m in ort_cnn.qop ort_act.qop ort_softmax.qop; do
   if "$ARES" check $M/$m.onnx | grep -E '^node[0-9]+ +(QLinear|QGemm)' | grep -qv ' ok '; then
     t_fail "$m: a QOperator node is not ok"
   else
@@ -37,7 +37,7 @@ for m in ort_cnn.qop ort_act.qop; do
   fi
 done
 # on the QOperator models ARES computes what ONNX Runtime computes: the same output file
-for m in ort_cnn.qop ort_cnn.qop_s8 ort_act.qop ort_act.qop_s8; do
+for m in ort_cnn.qop ort_cnn.qop_s8 ort_act.qop ort_act.qop_s8 ort_softmax.qop ort_softmax.qop_s8; do
   cmp -s "$tmp/$m.npy" $M/$m.ort.npy && t_ok "$m: output identical to ONNX Runtime's" ||
     t_fail "$m: output differs from ONNX Runtime's"
 done
@@ -54,6 +54,7 @@ t_expect "float input for a uint8 graph input" 2 "u1 data expected" $ARES run $M
 if command -v qemu-system-riscv32 >/dev/null && command -v riscv64-unknown-elf-gcc >/dev/null; then
   run "ort_cnn.qop on 8 rv32 harts" $M/ort_cnn.qop.onnx $M/ort_cnn.input.npy --target rv32
   run "ort_act.qop_s8 on 8 rv32 harts" $M/ort_act.qop_s8.onnx $M/ort_act.input.npy --target rv32
+  run "ort_softmax.qop on 8 rv32 harts" $M/ort_softmax.qop.onnx $M/ort_softmax.input.npy --target rv32
   run "qop_uint8_io on 8 rv32 harts" $M/qop_uint8_io.onnx $M/qop_uint8_io.input.npy --target rv32
   run "convinteger on 8 rv32 harts" $M/convinteger.onnx $M/convinteger.input.npy --target rv32
 fi

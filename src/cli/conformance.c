@@ -89,6 +89,7 @@ static int is_quant_op(ares_op op) {
   case ARES_OP_MS_QLINEARMUL:
   case ARES_OP_MS_QLINEARSIGMOID:
   case ARES_OP_MS_QLINEARLEAKYRELU:
+  case ARES_OP_MS_QLINEARSOFTMAX:
     return 1;
   default:
     return 0;

@@ -3,7 +3,7 @@
  *
  *   QLinearConv(x, sx, zx, w, sw, zw, sy, zy, B)  ->  Q(Conv(DQ(x, sx, zx), W, Bq), sy, zy)
  *   QLinearMatMul, QGemm, ConvInteger, MatMulInteger, QLinearAdd, QLinearMul,
- *   QLinearSigmoid, QLinearLeakyRelu, QLinearConcat, QLinearAveragePool,
+ *   QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax, QLinearConcat, QLinearAveragePool,
  *   QLinearGlobalAveragePool                          likewise
  *   MaxPool / Flatten / Reshape / Squeeze / Unsqueeze / Transpose on an integer tensor t
  *                                                 ->  Q(op(DQ(t)), s_t, z_t), same quantization
@@ -346,7 +346,7 @@ static int rw_product(qop_ctx *c, ares_op op, const int pos[9], int mode) {
 }
 
 /* Ops whose integer inputs are (x, sx, zx) triples at the given positions and whose output
- * is quantized by (sy, zy): QLinearAdd, QLinearMul, QLinearSigmoid, QLinearLeakyRelu,
+ * is quantized by (sy, zy): QLinearAdd, QLinearMul, QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax,
  * QLinearAveragePool, QLinearGlobalAveragePool, QLinearConcat. */
 static int rw_elementwise(qop_ctx *c, ares_op op, const int *xpos, int nx, int sy, int zy) {
   ares_node *n = c->n;
@@ -423,6 +423,19 @@ static int rewrite(qop_ctx *c) {
     static const int xp[1] = {0};
     return rw_elementwise(c, n->op == ARES_OP_MS_QLINEARSIGMOID ? ARES_OP_SIGMOID : ARES_OP_LEAKYRELU, xp, 1, 3, 4);
   }
+  case ARES_OP_MS_QLINEARSOFTMAX: {
+    /* its `opset` attribute is the original Softmax's: before 13 the input is coerced to 2-D
+     * at `axis`, which is the per-axis softmax only over the last axis */
+    const ares_tensor *x = has_in(n, 0) ? c->g->tensors[n->in[0]] : NULL;
+    int64_t axis = ares_attr_int(n, "axis", -1);
+    int last = axis == -1 || (x && x->has_shape && axis == x->rank - 1);
+    if (ares_attr_int(n, "opset", c->g->opset) < 13 && !last)
+      return ares_fail(n, "unsupported: opset %lld softmax semantics over more than the last axis",
+                       (long long)ares_attr_int(n, "opset", c->g->opset));
+    if (!ares_attr_find(n, "axis")) add_int_attr(c->g, n, "axis", -1);
+    static const int xp[1] = {0};
+    return rw_elementwise(c, ARES_OP_SOFTMAX, xp, 1, 3, 4);
+  }
   case ARES_OP_MS_QLINEARGLOBALAVGPOOL:
   case ARES_OP_MS_QLINEARAVGPOOL: {
     static const int xp[1] = {0};
@@ -455,7 +468,7 @@ static int input_params(const ares_node *n, int tid, int *s, int *z) {
       {ARES_OP_CONVINTEGER, 0, -1, 2},     {ARES_OP_MATMULINTEGER, 0, -1, 2}, {ARES_OP_MS_QGEMM, 0, 1, 2},
       {ARES_OP_MS_QLINEARADD, 0, 1, 2},    {ARES_OP_MS_QLINEARADD, 3, 4, 5},  {ARES_OP_MS_QLINEARGLOBALAVGPOOL, 0, 1, 2},
       {ARES_OP_MS_QLINEARAVGPOOL, 0, 1, 2},   {ARES_OP_MS_QLINEARMUL, 0, 1, 2},  {ARES_OP_MS_QLINEARMUL, 3, 4, 5},
-      {ARES_OP_MS_QLINEARSIGMOID, 0, 1, 2},   {ARES_OP_MS_QLINEARLEAKYRELU, 0, 1, 2},
+      {ARES_OP_MS_QLINEARSIGMOID, 0, 1, 2},   {ARES_OP_MS_QLINEARLEAKYRELU, 0, 1, 2}, {ARES_OP_MS_QLINEARSOFTMAX, 0, 1, 2},
   };
   for (size_t i = 0; i < sizeof at / sizeof *at; i++)
     if (at[i].op == n->op && at[i].x < n->nin && n->in[at[i].x] == tid) {

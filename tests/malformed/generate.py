@@ -237,6 +237,17 @@ add("qlinearconv_grouped_uint8.onnx",
     "(2 int8 parts needed)")
 
 
+# QLinearSoftmax with pre-13 semantics (the input coerced to 2-D at axis 1) over [1, 8, 16]:
+# a softmax over 128 elements, not a per-axis one
+add("qlinearsoftmax_opset11_axis.onnx",
+    model([helper.make_node("QuantizeLinear", ["x", "s", "zu"], ["xq"], name="in_q"),
+           helper.make_node("QLinearSoftmax", ["xq", "s", "zu", "ps", "zu"], ["pq"], name="qsm", domain="com.microsoft",
+                            axis=1, opset=11),
+           helper.make_node("DequantizeLinear", ["pq", "ps", "zu"], ["y"], name="out_dq")],
+          [vi("x", [1, 8, 16])], [Y], [scalar("s", 0.05), scalar("zu", 0, TensorProto.UINT8), scalar("ps", 1 / 256)]),
+    "node 'qsm' (QLinearSoftmax): unsupported: opset 11 softmax semantics over more than the last axis")
+
+
 # --- the accumulator range proof --------------------------------------------------------------
 def gemm_model(k, w_val, bias=None, name="fc"):
     """uint8 input (zero point 0: |x - zp| up to 255) x int8 weights -> int8 output."""

@@ -12,6 +12,8 @@
   ort_act.*.onnx     a CNN with SiLU (Sigmoid and Mul of two activations), LeakyRelu and a
                      GlobalAveragePool, quantized like ort_cnn (qop, qop_s8): QLinearSigmoid,
                      QLinearMul, QLinearLeakyRelu; ort_act.input.npy, ort_act.<variant>.ort.npy.
+  ort_softmax.*.onnx MatMul, Softmax over the last axis, MatMul (attention's shape), quantized
+                     likewise: QLinearMatMul, QLinearSoftmax; ort_softmax.input.npy, *.ort.npy.
   qop_uint8_io.onnx  uint8 graph input and output: QLinearConv with uint8 weights whose zero
                      point leaves int8 (split into int8 parts), MaxPool and Flatten on uint8,
                      QLinearMatMul with a uint8 matrix; qop_uint8_io.input.npy (uint8).
@@ -94,10 +96,23 @@ def float_act(rng):
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
 
 
+def float_softmax(rng):
+    nodes = [
+        helper.make_node("MatMul", ["x", "w1"], ["m1"]),
+        helper.make_node("Softmax", ["m1"], ["s1"], axis=-1),
+        helper.make_node("MatMul", ["s1", "w2"], ["y"]),
+    ]
+    inits = [numpy_helper.from_array((rng.standard_normal(s) * 0.5).astype(np.float32), n)
+             for n, s in (("w1", (16, 16)), ("w2", (16, 8)))]
+    g = helper.make_graph(nodes, "ort_softmax", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 16])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 8])], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+
+
 class Calibration(CalibrationDataReader):
-    def __init__(self, seed):
+    def __init__(self, seed, shape):
         r = np.random.default_rng(seed)
-        self.data = iter([{"x": r.standard_normal((1, 3, 16, 16)).astype(np.float32)} for _ in range(16)])
+        self.data = iter([{"x": r.standard_normal(shape).astype(np.float32)} for _ in range(16)])
 
     def get_next(self):
         return next(self.data, None)
@@ -110,10 +125,10 @@ VARIANTS = {
 }
 
 
-def ort_quantized(base, m, variants):
-    """base.<variant>.onnx for each variant of the float model m, with base.input.npy and
-    ONNX Runtime's output for it, base.<variant>.ort.npy."""
-    x = np.random.default_rng(11).standard_normal((1, 3, 16, 16)).astype(np.float32)
+def ort_quantized(base, m, variants, shape=(1, 3, 16, 16)):
+    """base.<variant>.onnx for each variant of the float model m (input x of the given
+    shape), with base.input.npy and ONNX Runtime's output for it, base.<variant>.ort.npy."""
+    x = np.random.default_rng(11).standard_normal(shape).astype(np.float32)
     np.save(os.path.join(HERE, base + ".input.npy"), x)
     with tempfile.TemporaryDirectory() as tmp:
         fp = os.path.join(tmp, "float.onnx")
@@ -122,7 +137,7 @@ def ort_quantized(base, m, variants):
         for name in variants:
             kw = VARIANTS[name]
             out = os.path.join(HERE, "%s.%s.onnx" % (base, name))
-            quantize_static(fp, out, Calibration(3), weight_type=QuantType.QInt8, **kw)
+            quantize_static(fp, out, Calibration(3, shape), weight_type=QuantType.QInt8, **kw)
             q = onnx.load(out)
             q.producer_name = "onnxruntime.quantization (tests/models/generate_qoperator.py)"
             onnx.save(q, out)
@@ -208,6 +223,7 @@ if __name__ == "__main__":
     per_axis_edges()
     ort_quantized("ort_cnn", float_cnn(np.random.default_rng(7)), ["qop", "qop_s8", "qdq"])
     ort_quantized("ort_act", float_act(np.random.default_rng(3)), ["qop", "qop_s8"])
+    ort_quantized("ort_softmax", float_softmax(np.random.default_rng(3)), ["qop", "qop_s8"], (1, 8, 16))
     qop_uint8_io()
     integer_ops()
     two_activations()
