@@ -209,10 +209,9 @@ static int run_test(const char *dir, conf_result *res) {
       for (int64_t e = 0; e < ares_tensor_numel(t); e++) vmax = fmaxf(vmax, fabsf(((float *)indata[i])[e]));
     }
     if (vmax > 0) scale = vmax / 127.0f;
-    ares_tensor *s = ares_tensor_new(g, "conf_scale"), *z = ares_tensor_new(g, "conf_zp");
-    s->dtype = ARES_DT_F32, s->has_shape = 1, s->data = ares_alloc(g, 4);
+    ares_tensor *s = ares_tensor_new_const(g, "conf_scale", ARES_DT_F32, 0, NULL);
+    ares_tensor *z = ares_tensor_new_const(g, "conf_zp", ARES_DT_I8, 0, NULL);
     *(float *)s->data = scale;
-    z->dtype = ARES_DT_I8, z->has_shape = 1, z->data = ares_alloc(g, 1);
     for (int i = 0; i < g->ninputs; i++) {
       ares_tensor *x = g->tensors[g->inputs[i]];
       ares_tensor *q = ares_tensor_new(g, "conf_in_q"), *d = ares_tensor_new(g, "conf_in_dq");

@@ -93,6 +93,21 @@ ares_tensor *ares_tensor_new(ares_graph *g, const char *name) {
   return t;
 }
 
+ares_tensor *ares_tensor_new_shaped(ares_graph *g, const char *name, ares_dtype dt, int rank, const int64_t *dims) {
+  ares_tensor *t = ares_tensor_new(g, name);
+  t->dtype = dt;
+  t->rank = rank;
+  for (int i = 0; i < rank; i++) t->dims[i] = dims[i];
+  t->has_shape = 1;
+  return t;
+}
+
+ares_tensor *ares_tensor_new_const(ares_graph *g, const char *name, ares_dtype dt, int rank, const int64_t *dims) {
+  ares_tensor *t = ares_tensor_new_shaped(g, name, dt, rank, dims);
+  t->data = ares_alloc(g, ares_tensor_nbytes(t));
+  return t;
+}
+
 ares_tensor *ares_tensor_find(ares_graph *g, const char *name) {
   /* Linear scan from the end: recent tensors are the ones looked up while importing. */
   for (int i = g->ntensors - 1; i >= 0; i--)
@@ -128,6 +143,14 @@ static int *push_id(int *arr, int *n, int id) {
 
 void ares_graph_add_input(ares_graph *g, int tid) { g->inputs = push_id(g->inputs, &g->ninputs, tid); }
 void ares_graph_add_output(ares_graph *g, int tid) { g->outputs = push_id(g->outputs, &g->noutputs, tid); }
+
+void ares_node_become_dequant(ares_graph *g, ares_node *n, int tid) {
+  n->op = ARES_OP_DEQUANTIZELINEAR;
+  n->op_type = ares_strdup(g, "DequantizeLinear");
+  n->nin = 1;
+  n->in[0] = tid;
+  n->nattr = 0;
+}
 
 /* --- queries ------------------------------------------------------------------------- */
 size_t ares_dtype_size(ares_dtype t) {

@@ -355,9 +355,16 @@ void *ares_alloc(ares_graph *g, size_t n);       /* zeroed, freed with the graph
 char *ares_strdup(ares_graph *g, const char *s);
 ares_tensor *ares_tensor_new(ares_graph *g, const char *name);
 ares_tensor *ares_tensor_find(ares_graph *g, const char *name);
+/* A new tensor of type dt and shape dims[0..rank), without data: a value computed at run time. */
+ares_tensor *ares_tensor_new_shaped(ares_graph *g, const char *name, ares_dtype dt, int rank, const int64_t *dims);
+/* The same with ares_tensor_nbytes zeroed bytes of data: a constant for the caller to fill. */
+ares_tensor *ares_tensor_new_const(ares_graph *g, const char *name, ares_dtype dt, int rank, const int64_t *dims);
 ares_node *ares_node_new(ares_graph *g, ares_op op, const char *name, int nin, int nout);
 void ares_graph_add_input(ares_graph *g, int tid);
 void ares_graph_add_output(ares_graph *g, int tid);
+/* Turns n into the DequantizeLinear of the integer tensor tid (scale and zero point: tid's
+ * quantization): how a lowered float op hands its integer result to float consumers. */
+void ares_node_become_dequant(ares_graph *g, ares_node *n, int tid);
 
 /* --- queries ------------------------------------------------------------------------- */
 size_t ares_dtype_size(ares_dtype t);

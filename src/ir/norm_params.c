@@ -183,13 +183,7 @@ int ares_softmax_mask_make(ares_graph *g, const ares_node *at, ares_softmax_para
   if (!causal) {
     char name[256];
     snprintf(name, sizeof name, "%s.mask", at && at->name ? at->name : "softmax");
-    ares_tensor *t = ares_tensor_new(g, name);
-    t->dtype = ARES_DT_I8;
-    t->rank = 2;
-    t->dims[0] = period;
-    t->dims[1] = n;
-    t->has_shape = 1;
-    t->data = ares_alloc(g, (size_t)(period * n));
+    ares_tensor *t = ares_tensor_new_const(g, name, ARES_DT_I8, 2, (int64_t[]){period, n});
     for (int64_t i = 0; i < period * n; i++) ((int8_t *)t->data)[i] = keep[i] != 0;
     *mask_tid = t->id;
   }

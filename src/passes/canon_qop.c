@@ -61,9 +61,7 @@ static ares_tensor *new_tensor(qop_ctx *c, const char *name, ares_dtype dt) {
 }
 
 static int const_scalar(qop_ctx *c, ares_dtype dt, double v) {
-  ares_tensor *t = new_tensor(c, "qop_const", dt);
-  t->has_shape = 1;
-  t->data = ares_alloc(c->g, 8);
+  ares_tensor *t = ares_tensor_new_const(c->g, "qop_const", dt, 0, NULL);
   if (dt == ARES_DT_F32) *(float *)t->data = (float)v;
   else ares_tensor_set_i(t, 0, (int64_t)v);
   return t->id;
@@ -192,13 +190,10 @@ static int weight(qop_ctx *c, int w, int s, int z, int ca, int sa, int *k) {
   int fits = 1;
   for (int64_t i = 0; i < numel; i++) fits &= v[i] >= -128 && v[i] <= 127;
   *k = fits ? 1 : (vmax + 126) / 127;
-  ares_tensor *tq = new_tensor(c, tw->name, ARES_DT_I8);
-  tq->rank = tw->rank;
-  memcpy(tq->dims, tw->dims, sizeof tq->dims);
-  int64_t d = tw->dims[sa];
-  tq->dims[sa] = d * *k;
-  tq->has_shape = 1;
-  tq->data = ares_alloc(g, (size_t)(numel * *k) + 1);
+  int64_t d = tw->dims[sa], dims[ARES_MAX_DIMS];
+  memcpy(dims, tw->dims, sizeof dims);
+  dims[sa] = d * *k;
+  ares_tensor *tq = ares_tensor_new_const(g, tw->name, ARES_DT_I8, tw->rank, dims);
   for (int64_t i = 0; i < numel; i++) {
     int64_t o = i / (d * inner), r = i % (d * inner);
     int32_t q = v[i] / *k, rem = v[i] - q * *k;
@@ -239,10 +234,7 @@ static int bias(qop_ctx *c, int b, int sx, int sw, int64_t cout) {
   int ns = (int)ares_tensor_numel(ts);
   float *scale = ares_alloc(g, sizeof(float) * (size_t)ns);
   for (int i = 0; i < ns; i++) scale[i] = (float)((double)*(float *)g->tensors[sx]->data * ((float *)ts->data)[i]);
-  ares_tensor *q = new_tensor(c, tb->name, ARES_DT_I32);
-  q->rank = tb->rank;
-  memcpy(q->dims, tb->dims, sizeof q->dims);
-  q->has_shape = 1;
+  ares_tensor *q = ares_tensor_new_shaped(g, tb->name, ARES_DT_I32, tb->rank, tb->dims);
   q->data = tb->data;
   int32_t *zeros = ares_alloc(g, sizeof(int32_t) * (size_t)ns);
   ares_quant_set(g, q, ns, 0, scale, zeros, INT32_MIN, INT32_MAX);
@@ -301,12 +293,8 @@ static int rw_product(qop_ctx *c, ares_op op, const int pos[9], int mode) {
       for (int64_t i = 0; i < mat; i++)
         if (ares_tensor_get_i(tw, b * mat + i) != ares_tensor_get_i(tw, i))
           return ares_fail(n, "unsupported: a batched constant B whose batches differ (ARES multiplies by one matrix)");
-    ares_tensor *t2 = new_tensor(c, tw->name, tw->dtype);
+    ares_tensor *t2 = ares_tensor_new_shaped(c->g, tw->name, tw->dtype, 2, tw->dims + tw->rank - 2);
     t2->data = tw->data;
-    t2->has_shape = 1;
-    t2->rank = 2;
-    t2->dims[0] = tw->dims[tw->rank - 2];
-    t2->dims[1] = tw->dims[tw->rank - 1];
     w = t2->id;
     tw = t2;
   }
@@ -566,11 +554,7 @@ static int canon_inputs(qop_ctx *c) {
       ares_quant_set(g, x, ns, axis, scale, zp, -128, 127);
       continue;
     }
-    ares_tensor *x8 = ares_tensor_new(g, x->name);
-    x8->dtype = ARES_DT_I8;
-    x8->rank = x->rank;
-    memcpy(x8->dims, x->dims, sizeof x8->dims);
-    x8->has_shape = 1;
+    ares_tensor *x8 = ares_tensor_new_shaped(g, x->name, ARES_DT_I8, x->rank, x->dims);
     ares_quant_set(g, x8, ns, axis, scale, z8, -128, 127);
     for (int j = 0; j < g->nnodes; j++)
       for (int k = 0; k < g->nodes[j]->nin; k++)

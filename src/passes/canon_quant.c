@@ -112,13 +112,8 @@ static int known_mode(const char *m) {
 static int make_qconst(ares_graph *g, ares_node *n, ares_tensor *src, int ns, int axis, float *scale,
                        int32_t *zp, int32_t lo, int32_t hi, const char *mode) {
   ares_tensor *out = g->tensors[n->out[0]];
-  ares_tensor *c = ares_tensor_new(g, out->name);
-  c->rank = src->rank;
-  memcpy(c->dims, src->dims, sizeof c->dims);
-  c->has_shape = 1;
-  c->dtype = (lo >= -128 && hi <= 127) ? ARES_DT_I8 : ARES_DT_I32;
+  ares_tensor *c = ares_tensor_new_const(g, out->name, (lo >= -128 && hi <= 127) ? ARES_DT_I8 : ARES_DT_I32, src->rank, src->dims);
   int64_t numel = ares_tensor_numel(src);
-  c->data = ares_alloc(g, (size_t)numel * ares_dtype_size(c->dtype));
   for (int64_t i = 0; i < numel; i++) {
     int64_t ch = ns > 1 ? channel_of(src, axis, i) : 0;
     int64_t v;

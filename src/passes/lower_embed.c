@@ -14,13 +14,7 @@
 /* The table requantized to the quantization of t: entry (v, k) is
  * clamp(zp + rhe(w * s_w / s_t)), with s_w per tensor or per row / column. */
 static ares_tensor *requant_table(ares_graph *g, ares_node *n, const ares_tensor *w, const ares_tensor *t) {
-  ares_tensor *o = ares_tensor_new(g, w->name);
-  o->dtype = ARES_DT_I8;
-  o->rank = 2;
-  o->dims[0] = w->dims[0];
-  o->dims[1] = w->dims[1];
-  o->has_shape = 1;
-  o->data = ares_alloc(g, (size_t)ares_tensor_numel(w));
+  ares_tensor *o = ares_tensor_new_const(g, w->name, ARES_DT_I8, 2, w->dims);
   o->q = t->q;
   for (int64_t v = 0; v < w->dims[0]; v++)
     for (int64_t k = 0; k < w->dims[1]; k++) {
@@ -56,11 +50,7 @@ static int lower_embed(ares_graph *g, ares_node *n) {
   } else {
     if (w->q.nscale != 1)
       return ares_fail(n, "unsupported: a per-channel table whose lookup is used unquantized (put a quantizer after it)");
-    out = ares_tensor_new(g, y->name);
-    out->dtype = ARES_DT_I8;
-    out->rank = y->rank;
-    memcpy(out->dims, y->dims, sizeof out->dims);
-    out->has_shape = 1;
+    out = ares_tensor_new_shaped(g, y->name, ARES_DT_I8, y->rank, y->dims);
     out->q = w->q;
   }
   ares_node *e = ares_node_new(g, ARES_OP_QEMBED, n->name, 2, 1);
@@ -72,11 +62,7 @@ static int lower_embed(ares_graph *g, ares_node *n) {
     n->dead = c[0]->dead = 1;
   } else {
     /* the float Gather becomes the DQ of the integer rows */
-    n->op = ARES_OP_DEQUANTIZELINEAR;
-    n->op_type = ares_strdup(g, "DequantizeLinear");
-    n->nin = 1;
-    n->in[0] = out->id;
-    n->nattr = 0;
+    ares_node_become_dequant(g, n, out->id);
   }
   return 0;
 }

@@ -270,14 +270,8 @@ static int lower_conv(ares_graph *g, ares_node *n) {
 
 /* A [N, K] copy of a [K, N] weight (MatMul, Gemm transB = 0), channel axis moved to 0. */
 static ares_tensor *transpose_weight(ares_graph *g, ares_tensor *w) {
-  ares_tensor *t = ares_tensor_new(g, w->name);
   int64_t k = w->dims[0], n = w->dims[1];
-  t->dtype = ARES_DT_I8;
-  t->rank = 2;
-  t->dims[0] = n;
-  t->dims[1] = k;
-  t->has_shape = 1;
-  t->data = ares_alloc(g, (size_t)(k * n));
+  ares_tensor *t = ares_tensor_new_const(g, w->name, ARES_DT_I8, 2, (int64_t[]){n, k});
   for (int64_t i = 0; i < k; i++)
     for (int64_t j = 0; j < n; j++) ((int8_t *)t->data)[j * k + i] = ((int8_t *)w->data)[i * n + j];
   t->q = w->q;
@@ -455,11 +449,7 @@ static int lower_avgpool(ares_graph *g, ares_node *n) {
 
 /* An int8 tensor of the given shape and quantization, for the views of lower_reducemean. */
 static ares_tensor *int8_view(ares_graph *g, const char *name, const int64_t *dims, int rank, const ares_quant *q) {
-  ares_tensor *t = ares_tensor_new(g, name);
-  t->dtype = ARES_DT_I8;
-  t->rank = rank;
-  memcpy(t->dims, dims, sizeof(int64_t) * (size_t)rank);
-  t->has_shape = 1;
+  ares_tensor *t = ares_tensor_new_shaped(g, name, ARES_DT_I8, rank, dims);
   t->q = *q;
   return t;
 }
@@ -557,11 +547,7 @@ int ares_lower_concat(ares_graph *g, ares_node *n) {
                    "largest scale (%g), which rounds the others; a shared quantizer (QuantCat) avoids this",
                 big->q.scale[0]);
     ares_tensor *y = g->tensors[n->out[0]];
-    ares_tensor *t = ares_tensor_new(g, y->name);
-    t->dtype = ARES_DT_I8;
-    t->rank = y->rank;
-    memcpy(t->dims, y->dims, sizeof t->dims);
-    t->has_shape = 1;
+    ares_tensor *t = ares_tensor_new_shaped(g, y->name, ARES_DT_I8, y->rank, y->dims);
     t->q = big->q;
     s.t = t;
     s.out_id = t->id;
@@ -591,11 +577,7 @@ int ares_lower_concat(ares_graph *g, ares_node *n) {
     finish(n, &s);
   } else {
     /* the float Concat becomes the DQ of the integer result */
-    n->op = ARES_OP_DEQUANTIZELINEAR;
-    n->op_type = ares_strdup(g, "DequantizeLinear");
-    n->nin = 1;
-    n->in[0] = s.t->id;
-    n->nattr = 0;
+    ares_node_become_dequant(g, n, s.t->id);
   }
   return 0;
 }

@@ -132,22 +132,14 @@ static int lower_one(ares_graph *g, ares_node *n) {
   /* used as a float: the int32 accumulator and its DQ, which replaces the float result */
   float s32 = (float)acc_scale;
   if (!(s32 > 0) || !isfinite(s32)) return ares_fail(n, "unsupported: accumulator scale %g is not a float32", acc_scale);
-  ares_tensor *t = ares_tensor_new(g, y->name);
-  t->dtype = ARES_DT_I32;
-  t->rank = y->rank;
-  memcpy(t->dims, y->dims, sizeof t->dims);
-  t->has_shape = 1;
+  ares_tensor *t = ares_tensor_new_shaped(g, y->name, ARES_DT_I32, y->rank, y->dims);
   int32_t zp0 = 0;
   ares_quant_set(g, t, 1, 0, &s32, &zp0, (int32_t)-bound, (int32_t)bound);
   in->out[0] = t->id;
   ares_node *last = nkill ? kill[nkill - 1] : n;
   for (int i = 0; i + 1 < nkill; i++) kill[i]->dead = 1;
   if (last != n) n->dead = 1;
-  last->op = ARES_OP_DEQUANTIZELINEAR;
-  last->op_type = ares_strdup(g, "DequantizeLinear");
-  last->nin = 1;
-  last->in[0] = t->id;
-  last->nattr = 0;
+  ares_node_become_dequant(g, last, t->id);
   return 0;
 }
 

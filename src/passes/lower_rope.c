@@ -346,13 +346,7 @@ static int lower_rope(ares_graph *g, ares_node *add) {
   if (p->shift < 1 && rc == 0) rc = ares_fail(add, "unsupported: rescale factor %g is too large", mx);
   ares_tensor *mt[2];
   for (int k = 0; k < 2; k++) {
-    mt[k] = ares_tensor_new(g, k ? t[1].table->name : t[0].table->name);
-    mt[k]->dtype = ARES_DT_I32;
-    mt[k]->rank = 2;
-    mt[k]->dims[0] = p->npos;
-    mt[k]->dims[1] = d;
-    mt[k]->has_shape = 1;
-    mt[k]->data = ares_alloc(g, sizeof(int32_t) * (size_t)nt);
+    mt[k] = ares_tensor_new_const(g, t[k].table->name, ARES_DT_I32, 2, (int64_t[]){p->npos, d});
     in->in[1 + k] = mt[k]->id;
   }
   for (int64_t k = 0; k < nt && rc == 0; k++) {

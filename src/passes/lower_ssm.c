@@ -38,22 +38,11 @@ static int64_t rhe_int(int64_t p, int s) { /* p / 2^s, ties to even; p >= 0 here
   return q + (r > half || (r == half && (q & 1)));
 }
 
-static ares_tensor *const_tensor(ares_graph *g, const char *name, ares_dtype dt, int rank, int64_t d0, int64_t d1) {
-  ares_tensor *t = ares_tensor_new(g, name);
-  t->dtype = dt;
-  t->rank = rank;
-  t->dims[0] = d0;
-  t->dims[1] = d1;
-  t->has_shape = 1;
-  t->data = ares_alloc(g, ares_tensor_nbytes(t) + 1);
-  return t;
-}
-
 /* The exp2 tables, one copy per graph: T_hi[i] = 2^(-i/256), T_lo[j] = 2^(-j/65536) in Q30. */
 static ares_tensor *exp2_tables(ares_graph *g) {
   ares_tensor *t = ares_tensor_find(g, "ares_scan_exp2_q30");
   if (t && t->data) return t;
-  t = const_tensor(g, "ares_scan_exp2_q30", ARES_DT_I32, 1, 512, 0);
+  t = ares_tensor_new_const(g, "ares_scan_exp2_q30", ARES_DT_I32, 1, (int64_t[]){512});
   for (int i = 0; i < 256; i++) {
     ((int32_t *)t->data)[i] = (int32_t)ares_round_half_even(ldexp(pow(2.0, -(double)i / 256.0), 30));
     ((int32_t *)t->data)[256 + i] = (int32_t)ares_round_half_even(ldexp(pow(2.0, -(double)i / 65536.0), 30));
@@ -102,7 +91,7 @@ int ares_lower_scan(ares_graph *g, ares_node *n) {
   }
   int64_t hmax = len * tmax;
 
-  ares_tensor *a = const_tensor(g, "ares_scan_a", ARES_DT_I32, 2, d_inner, d_state);
+  ares_tensor *a = ares_tensor_new_const(g, "ares_scan_a", ARES_DT_I32, 2, (int64_t[]){d_inner, d_state});
   double s_x = x->q.scale[0], s_d = dt->q.scale[0], s_b = bm->q.scale[0], s_c = cm->q.scale[0], s_y = y->q.scale[0];
   for (int64_t i = 0; i < d_inner * d_state; i++) {
     double v = ares_tensor_get_f(alog, i);
@@ -111,7 +100,7 @@ int ares_lower_scan(ares_graph *g, ares_node *n) {
     ((int32_t *)a->data)[i] = e >= INT32_MAX ? INT32_MAX : (int32_t)ares_round_half_even(e);
   }
   double r_y = ldexp(((s_x * s_d) * s_b) * s_c, -f) / s_y;
-  ares_tensor *md = const_tensor(g, "ares_scan_m_d", ARES_DT_I64, 1, d_inner, 0);
+  ares_tensor *md = ares_tensor_new_const(g, "ares_scan_m_d", ARES_DT_I64, 1, &d_inner);
   double acc_bound = (double)(d_state * cmax * hmax), mdmax = 0;
   int shift;
   for (shift = 62; shift >= 1; shift--) {
@@ -139,7 +128,7 @@ int ares_lower_scan(ares_graph *g, ares_node *n) {
     int u = shift > 16 ? 16 : shift - 1;
     gate_pre = shift - u;
     double s_z = z->q.scale[0], gmax = 0, umax = (acc_bound * fabs((double)m_y) + (double)xmax * mdmax) / ldexp(1.0, gate_pre) + 1;
-    gt = const_tensor(g, "ares_scan_silu", ARES_DT_I32, 1, 256, 0);
+    gt = ares_tensor_new_const(g, "ares_scan_silu", ARES_DT_I32, 1, (int64_t[]){256});
     for (int v = -128; v < 128; v++) {
       double r = (v - z->q.zp[0]) * s_z, sl = r / (1.0 + exp(-r));
       if (v >= z->q.qmin && v <= z->q.qmax && fabs(sl) > gmax) gmax = fabs(sl);

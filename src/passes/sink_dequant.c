@@ -33,11 +33,7 @@ static ares_op layout_int_op(ares_op op) {
 
 /* New int8 tensor shaped like `shape`, quantized like `q`. */
 static ares_tensor *new_int_tensor(ares_graph *g, const ares_tensor *shape, const ares_tensor *q, const char *name) {
-  ares_tensor *t = ares_tensor_new(g, name);
-  t->dtype = ARES_DT_I8;
-  t->rank = shape->rank;
-  memcpy(t->dims, shape->dims, sizeof t->dims);
-  t->has_shape = 1;
+  ares_tensor *t = ares_tensor_new_shaped(g, name, ARES_DT_I8, shape->rank, shape->dims);
   t->q = q->q;
   return t;
 }
@@ -130,14 +126,9 @@ static int fold_const_layout(ares_graph *g, ares_node *n) {
   ares_tensor *x = g->tensors[n->in[0]], *y = g->tensors[n->out[0]];
   if (!x->data || x->q.nscale == 0) return 0;
   if (n->op == ARES_OP_GATHER && !gather_const_indices(g, n)) return 0; /* a lookup (embedding), not layout */
-  ares_tensor *c = ares_tensor_new(g, y->name);
-  c->dtype = x->dtype;
-  c->rank = y->rank;
-  memcpy(c->dims, y->dims, sizeof c->dims);
-  c->has_shape = 1;
+  ares_tensor *c = ares_tensor_new_const(g, y->name, x->dtype, y->rank, y->dims);
   size_t esz = ares_dtype_size(x->dtype);
   int64_t numel = ares_tensor_numel(x);
-  c->data = ares_alloc(g, (size_t)numel * esz + 1);
   c->q = x->q;
   if (n->op == ARES_OP_TRANSPOSE) {
     int perm[ARES_MAX_DIMS];
@@ -226,11 +217,7 @@ static int sink_through(ares_graph *g, ares_node *n) {
     e->qmax = ti->q.qmax;
   }
   /* the float op becomes the DQ of the new integer tensor */
-  n->op = ARES_OP_DEQUANTIZELINEAR;
-  n->op_type = ares_strdup(g, "DequantizeLinear");
-  n->nin = 1;
-  n->in[0] = ti->id;
-  n->nattr = 0;
+  ares_node_become_dequant(g, n, ti->id);
   ares_graph_relink(g);
   return 1;
 }
@@ -281,15 +268,9 @@ static ares_node *linear_of(ares_graph *g, int y, ares_node **add, int *bias) {
 /* The elements idx[0..cnt) of a constant along its last axis (rank 1 or 2; a per-channel
  * quantization along that axis is selected too). */
 static ares_tensor *select_last(ares_graph *g, const ares_tensor *w, const int64_t *idx, int64_t cnt) {
-  ares_tensor *c = ares_tensor_new(g, w->name);
   int64_t rows = w->rank == 2 ? w->dims[0] : 1, n = w->dims[w->rank - 1];
   size_t esz = ares_dtype_size(w->dtype);
-  c->dtype = w->dtype;
-  c->rank = w->rank;
-  memcpy(c->dims, w->dims, sizeof c->dims);
-  c->dims[w->rank - 1] = cnt;
-  c->has_shape = 1;
-  c->data = ares_alloc(g, (size_t)(rows * cnt) * esz + 1);
+  ares_tensor *c = ares_tensor_new_const(g, w->name, w->dtype, w->rank, w->rank == 2 ? (int64_t[]){rows, cnt} : &cnt);
   for (int64_t r = 0; r < rows; r++)
     for (int64_t j = 0; j < cnt; j++)
       memcpy((char *)c->data + (r * cnt + j) * (int64_t)esz, (char *)w->data + (r * n + idx[j]) * (int64_t)esz, esz);
@@ -304,12 +285,8 @@ static ares_tensor *select_last(ares_graph *g, const ares_tensor *w, const int64
 }
 
 static ares_tensor *new_float_tensor(ares_graph *g, const ares_tensor *like, int64_t last, const char *name) {
-  ares_tensor *t = ares_tensor_new(g, name);
-  t->dtype = ARES_DT_F32;
-  t->rank = like->rank;
-  memcpy(t->dims, like->dims, sizeof t->dims);
+  ares_tensor *t = ares_tensor_new_shaped(g, name, ARES_DT_F32, like->rank, like->dims);
   t->dims[t->rank - 1] = last;
-  t->has_shape = 1;
   return t;
 }
 
