@@ -1,4 +1,13 @@
-# Tiny shell test harness: pass/fail counters and a closing "N passed, N failed" line.
+# Sourced first by every tests/*.sh (`. "$(dirname "$0")/lib.sh"`): strict variables, the
+# repository root as working directory, the compiler under test ($ARES), a scratch directory
+# ($tmp, removed on exit), and a tiny harness: pass/fail counters and a closing
+# "N passed, N failed" line (scripts/test.sh adds these up per suite).
+set -u
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ARES=build/ares
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
 T_PASS=0
 T_FAIL=0
 t_ok() { T_PASS=$((T_PASS + 1)); echo "ok   $*"; }

@@ -1,12 +1,7 @@
 #!/usr/bin/env bash
 # The command line: help, bad input (exit 2, a message naming the reason, no partial
 # output), and that docs/SUPPORTED_OPERATIONS.md is what the op registry generates.
-set -u
-cd "$(dirname "$0")/.."
-. tests/lib.sh
-ARES=build/ares
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 
 for c in "" check compile run bench passes ops fidelity; do
   if $ARES help $c >/dev/null && $ARES ${c:-help} --help >/dev/null 2>&1 || [ -z "$c" ]; then t_ok "help $c"; else t_fail "help $c"; fi

@@ -2,12 +2,7 @@
 # The cluster on the host backend: every zoo network with 8 cores, with 1 core and with a
 # small L1 (tiles everywhere), under ThreadSanitizer and AddressSanitizer/UBSan for a
 # representative set, and proof that the strict DMA catches a missing wait.
-set -u
-cd "$(dirname "$0")/.."
-. tests/lib.sh
-ARES=build/ares
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 
 run_case() { # NAME OPTIONS... ; CFLAGS from the environment reach the generated Makefile
   local name=$1

@@ -1,12 +1,7 @@
 #!/usr/bin/env bash
 # The validation can fail: a corrupted weight or a corrupted kernel in a generated project
 # makes `ares run --project` exit 1 and name the first mismatching layer.
-set -u
-cd "$(dirname "$0")/.."
-. tests/lib.sh
-ARES=build/ares
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 model=tests/zoo/simplecnn/model.onnx
 
 $ARES compile $model -o "$tmp/good" 2>/dev/null

@@ -5,15 +5,11 @@
 # with its exact message, no sanitizer report, no leak and no output directory; `ares check`
 # must give its expected status (2: unreadable, 1: lists the nodes and names the problem).
 # Also: `ares check` on every zoo network exits 0 and lists every node with status ok.
-set -u
-cd "$(dirname "$0")/.."
-. tests/lib.sh
+. "$(dirname "$0")/lib.sh"
 make -s SAN=1 >/dev/null 2>&1 || { t_fail "make SAN=1"; t_summary; exit 1; }
 ARES=build/san/ares
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 # run_case DIR FILE MESSAGE CHECK_STATUS
 run_case() {

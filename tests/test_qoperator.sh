@@ -4,13 +4,8 @@
 # MatMulInteger graphs with uint8, int8 and int32 graph inputs and outputs
 # (tests/models/generate_qoperator.py). Each must pass `ares check` and validate bit for bit
 # on the host (and one of each kind on rv32); the bad-input side is in tests/malformed/.
-set -u
-cd "$(dirname "$0")/.."
-. tests/lib.sh
-ARES=build/ares
+. "$(dirname "$0")/lib.sh"
 M=tests/models
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 run() { # run NAME MODEL INPUT [ares run options]
   local name=$1 model=$2 input=$3

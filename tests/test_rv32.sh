@@ -4,12 +4,7 @@
 # a one-hart -icount run; the QCDQ exports through `ares bench`, whose figures must not
 # regress against bench/baseline.json); and the GAP9 / Siracusa projects: complete, and
 # their network and kernels compile with riscv64-unknown-elf-gcc for rv32imc.
-set -u
-cd "$(dirname "$0")/.."
-. tests/lib.sh
-ARES=build/ares
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 
 # QCDQ exports: `ares bench` validates each on 8 harts, counts its instructions on one and
 # compares its figures with the committed baseline; its "ok   ..." / "FAIL ..." lines count

@@ -3,12 +3,7 @@
 # (generated code == reference interpreter, every layer, bit for bit). resnet18's QONNX
 # file is not committed (45 MB of float weights): it is regenerated into a temporary
 # directory when the Python environment is there.
-set -u
-cd "$(dirname "$0")/.."
-. tests/lib.sh
-ARES=build/ares
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 
 for dir in tests/zoo/*/; do
   name=$(basename "$dir")
