@@ -26,6 +26,19 @@ static void emit_f32_array(FILE *f, const char *name, const float *v, int n) {
   fprintf(f, "};\n");
 }
 
+static void emit_i64_array(FILE *f, const char *name, const int64_t *v, int64_t n) {
+  fprintf(f, "  static const int64_t %s[%" PRId64 "] = {", name, n);
+  for (int64_t i = 0; i < n; i++) fprintf(f, "%sINT64_C(%" PRId64 ")", i ? ", " : "", v[i]);
+  fprintf(f, "};\n");
+}
+
+/* Shapes and index lists; an empty one holds a dummy 0 (C has no empty arrays). */
+static void emit_i64_list(FILE *f, const char *name, const int64_t *v, int64_t n) {
+  fprintf(f, "  static const int64_t %s[%" PRId64 "] = {", name, n ? n : 1);
+  for (int64_t i = 0; i < n; i++) fprintf(f, "%s%" PRId64, i ? ", " : "", v[i]);
+  fprintf(f, "%s};\n", n ? "" : "0");
+}
+
 static void emit_rq(FILE *f, const ares_requant *rq) {
   if (rq->out_i32) {
     fprintf(f, "  static const ares_rq rq = {%d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};\n", rq->n);
@@ -36,11 +49,7 @@ static void emit_rq(FILE *f, const ares_requant *rq) {
   } else {
     emit_i32_array(f, "mult", rq->mult, rq->n);
     emit_i8_array(f, "shift", rq->shift, rq->n);
-    if (rq->add) {
-      fprintf(f, "  static const int64_t add[%d] = {", rq->n);
-      for (int i = 0; i < rq->n; i++) fprintf(f, "%sINT64_C(%" PRId64 ")", i ? ", " : "", rq->add[i]);
-      fprintf(f, "};\n");
-    }
+    if (rq->add) emit_i64_array(f, "add", rq->add, rq->n);
     fprintf(f, "  static const ares_rq rq = {%d, mult, shift, %d, %d, %d, 0, 0, 0, %s, 0};\n", rq->n, rq->zp, rq->qmin, rq->qmax,
             rq->add ? "add" : "0");
   }
@@ -165,13 +174,10 @@ static int emit_pool(ares_emit_ctx *c, const ares_node *n) {
 static int emit_qpad(ares_emit_ctx *c, const ares_node *n) {
   const ares_tensor *x = c->g->tensors[n->in[0]];
   int r = x->rank;
-  fprintf(c->f, "  static const int64_t dims[%d] = {", r);
-  for (int d = 0; d < r; d++) fprintf(c->f, "%s%" PRId64, d ? ", " : "", x->dims[d]);
-  fprintf(c->f, "};\n  static const int64_t pb[%d] = {", r);
-  for (int d = 0; d < r; d++) fprintf(c->f, "%s%" PRId64, d ? ", " : "", n->p.pad.pads[d]);
-  fprintf(c->f, "};\n  static const int64_t pe[%d] = {", r);
-  for (int d = 0; d < r; d++) fprintf(c->f, "%s%" PRId64, d ? ", " : "", n->p.pad.pads[r + d]);
-  fprintf(c->f, "};\n  ares_pad_s8(%s, %s, %d, dims, pb, pe, %d);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]), r,
+  emit_i64_list(c->f, "dims", x->dims, r);
+  emit_i64_list(c->f, "pb", n->p.pad.pads, r);
+  emit_i64_list(c->f, "pe", n->p.pad.pads + r, r);
+  fprintf(c->f, "  ares_pad_s8(%s, %s, %d, dims, pb, pe, %d);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]), r,
           n->p.pad.value);
   return 0;
 }
@@ -185,18 +191,11 @@ static int emit_qreshape(ares_emit_ctx *c, const ares_node *n) {
 static int emit_qtranspose(ares_emit_ctx *c, const ares_node *n) {
   const ares_tensor *x = c->g->tensors[n->in[0]];
   int r = x->rank;
-  fprintf(c->f, "  static const int64_t dims[%d] = {", r);
-  for (int d = 0; d < r; d++) fprintf(c->f, "%s%" PRId64, d ? ", " : "", x->dims[d]);
-  fprintf(c->f, "};\n  static const int32_t perm[%d] = {", r);
+  emit_i64_list(c->f, "dims", x->dims, r);
+  fprintf(c->f, "  static const int32_t perm[%d] = {", r);
   for (int d = 0; d < r; d++) fprintf(c->f, "%s%d", d ? ", " : "", n->p.transpose.perm[d]);
   fprintf(c->f, "};\n  ares_transpose_s8(%s, %s, %d, dims, perm);\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]), r);
   return 0;
-}
-
-static void emit_i64_list(FILE *f, const char *name, const int64_t *v, int64_t n) {
-  fprintf(f, "  static const int64_t %s[%" PRId64 "] = {", name, n ? n : 1);
-  for (int64_t i = 0; i < n; i++) fprintf(f, "%s%" PRId64, i ? ", " : "", v[i]);
-  fprintf(f, "%s};\n", n ? "" : "0");
 }
 
 static int emit_qslice(ares_emit_ctx *c, const ares_node *n) {
@@ -267,12 +266,6 @@ static int emit_qcast(ares_emit_ctx *c, const ares_node *n) {
   fprintf(c->f, "  ares_cast_u8_s8(%s, %s, %" PRId64 ");\n", ares_emit_ref(c, n->in[0]), ares_emit_ref(c, n->out[0]),
           ares_tensor_numel(c->g->tensors[n->out[0]]));
   return 0;
-}
-
-static void emit_i64_array(FILE *f, const char *name, const int64_t *v, int64_t n) {
-  fprintf(f, "  static const int64_t %s[%" PRId64 "] = {", name, n);
-  for (int64_t i = 0; i < n; i++) fprintf(f, "%sINT64_C(%" PRId64 ")", i ? ", " : "", v[i]);
-  fprintf(f, "};\n");
 }
 
 /* Row-wise ops run through ares_rows_tiled (runtime/ares_tiled_rows.c) with the row
