@@ -144,6 +144,19 @@ static int q_type_range(ares_node *n, ares_dtype t, int32_t *lo, int32_t *hi) {
   }
 }
 
+/* Narrows lo..hi to the constant scalar bounds of a Clip on the integers (QCDQ's C). */
+static int clip_range(const ares_graph *g, const ares_node *clip, int32_t *lo, int32_t *hi) {
+  for (int k = 1; k < 3 && k < clip->nin; k++) {
+    if (clip->in[k] < 0) continue;
+    if (!ares_tensor_is_const(g, clip->in[k])) return ares_fail(clip, "unsupported: non-constant Clip bound");
+    if (!ares_tensor_is_scalar_const(g, clip->in[k])) return ares_fail(clip, "Clip bound is not a scalar");
+    int64_t b = ares_tensor_get_i(g->tensors[clip->in[k]], 0);
+    if (k == 1 && b > *lo) *lo = (int32_t)b;
+    if (k == 2 && b < *hi) *hi = (int32_t)b;
+  }
+  return 0;
+}
+
 /* QCDQ: integer constant -> [Clip] -> DequantizeLinear. */
 static int canon_dq_const(ares_graph *g, ares_node *n) {
   int src_id = n->in[0];
@@ -162,16 +175,7 @@ static int canon_dq_const(ares_graph *g, ares_node *n) {
   if (ns < 0) return -1;
   int axis = scale_axis(g, n, src, n->in[1], ns);
   if (axis < 0) return -1;
-  if (clip) {
-    for (int k = 1; k < 3 && k < clip->nin; k++) {
-      if (clip->in[k] < 0) continue;
-      if (!ares_tensor_is_const(g, clip->in[k])) return ares_fail(clip, "unsupported: non-constant Clip bound");
-      if (!ares_tensor_is_scalar_const(g, clip->in[k])) return ares_fail(clip, "Clip bound is not a scalar");
-      int64_t b = ares_tensor_get_i(g->tensors[clip->in[k]], 0);
-      if (k == 1 && b > lo) lo = (int32_t)b;
-      if (k == 2 && b < hi) hi = (int32_t)b;
-    }
-  }
+  if (clip && clip_range(g, clip, &lo, &hi) < 0) return -1;
   if (src->dtype == ARES_DT_U8) return ares_fail(n, "unsupported: uint8 constant (weights must be int8)");
   if (make_qconst(g, n, src, ns, axis, scale, zp, lo, hi, "ROUND") < 0) return -1;
   if (clip) {
@@ -250,14 +254,7 @@ static int canon_q(ares_graph *g, ares_node *n) {
   /* fold a Clip on the integers into the range */
   if (ares_consumers(g, t->id, cons, 2) == 1 && cons[0]->op == ARES_OP_CLIP) {
     ares_node *clip = cons[0];
-    for (int k = 1; k < 3 && k < clip->nin; k++) {
-      if (clip->in[k] < 0) continue;
-      if (!ares_tensor_is_const(g, clip->in[k])) return ares_fail(clip, "unsupported: non-constant Clip bound");
-      if (!ares_tensor_is_scalar_const(g, clip->in[k])) return ares_fail(clip, "Clip bound is not a scalar");
-      int64_t b = ares_tensor_get_i(g->tensors[clip->in[k]], 0);
-      if (k == 1 && b > lo) lo = (int32_t)b;
-      if (k == 2 && b < hi) hi = (int32_t)b;
-    }
+    if (clip_range(g, clip, &lo, &hi) < 0) return -1;
     clip->dead = 1;
     ares_graph_replace_uses(g, clip->out[0], t->id);
   }
