@@ -142,6 +142,13 @@ int ares_ref_check_zp(const ares_node *n, int64_t zp, const char *what) {
   return 0;
 }
 
+int ares_ref_check_numel(const ares_node *n, const ares_tensor *tx, const ares_tensor *ty) {
+  if (ares_tensor_numel(tx) != ares_tensor_numel(ty))
+    return ares_fail(n, "input has %lld elements, output %lld", (long long)ares_tensor_numel(tx),
+                     (long long)ares_tensor_numel(ty));
+  return 0;
+}
+
 int ares_ref_check_rq(const ares_node *n, const ares_requant *rq, int64_t channels,
                       ares_dtype out_dt) {
   if (rq->n != 1 && rq->n != channels)

@@ -12,9 +12,7 @@ int ares_ref_qcast(const ares_graph *g, const ares_node *n, void **values) {
   int to_s8 = tx->dtype == ARES_DT_U8 && ty->dtype == ARES_DT_I8;
   if (!to_s8 && !(tx->dtype == ARES_DT_I8 && ty->dtype == ARES_DT_U8))
     return ares_fail(n, "casts %s to %s (uint8 <-> int8 only)", ares_dtype_name(tx->dtype), ares_dtype_name(ty->dtype));
-  if (ares_tensor_numel(tx) != ares_tensor_numel(ty))
-    return ares_fail(n, "input has %lld elements, output %lld", (long long)ares_tensor_numel(tx),
-                     (long long)ares_tensor_numel(ty));
+  if (ares_ref_check_numel(n, tx, ty)) return -1;
   int64_t count = ares_tensor_numel(tx);
   for (int64_t i = 0; i < count; i++) {
     if (to_s8) ((int8_t *)y)[i] = (int8_t)((int32_t)((const uint8_t *)x)[i] - 128);

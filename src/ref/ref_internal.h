@@ -80,6 +80,8 @@ int ares_ref_check_range8(const ares_node *n, int32_t qmin, int32_t qmax);
 /* Zero points of inputs: |zp| <= 2^24 keeps every product with a 32-bit multiplier, and
  * sums of two of them, far inside int64. */
 int ares_ref_check_zp(const ares_node *n, int64_t zp, const char *what);
+/* An elementwise or reshaping op: as many output elements as input elements. */
+int ares_ref_check_numel(const ares_node *n, const ares_tensor *tx, const ares_tensor *ty);
 /* Requantization of `channels` accumulator channels to an output of dtype out_dt: rq.n is
  * 1 or channels; out_float matches out_dt; arrays present; shifts 1..62; range in int8. */
 int ares_ref_check_rq(const ares_node *n, const ares_requant *rq, int64_t channels,

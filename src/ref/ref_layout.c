@@ -87,9 +87,7 @@ int ares_ref_qreshape(const ares_graph *g, const ares_node *n, void **values) {
   const void *x = ares_ref_in(g, n, values, 0, ARES_DT_UNDEF, &tx);
   void *y = x ? ares_ref_out(g, n, values, 0, tx->dtype, &ty) : NULL;
   if (!y) return -1;
-  if (ares_tensor_numel(tx) != ares_tensor_numel(ty))
-    return ares_fail(n, "input has %lld elements, output %lld", (long long)ares_tensor_numel(tx),
-                     (long long)ares_tensor_numel(ty));
+  if (ares_ref_check_numel(n, tx, ty)) return -1;
   memcpy(y, x, ares_tensor_nbytes(ty));
   return 0;
 }

@@ -10,9 +10,8 @@ int ares_ref_qlut(const ares_graph *g, const ares_node *n, void **values) {
   const int8_t *x = ares_ref_in(g, n, values, 0, ARES_DT_I8, &tx);
   void *y = x ? ares_ref_out(g, n, values, 0, p->table ? ARES_DT_I8 : ARES_DT_F32, &ty) : NULL;
   if (!y) return -1;
+  if (ares_ref_check_numel(n, tx, ty)) return -1;
   int64_t count = ares_tensor_numel(tx);
-  if (count != ares_tensor_numel(ty))
-    return ares_fail(n, "input has %lld elements, output %lld", (long long)count, (long long)ares_tensor_numel(ty));
   for (int64_t i = 0; i < count; i++) {
     int idx = (int)x[i] + 128;
     if (p->table) ((int8_t *)y)[i] = p->table[idx];

@@ -25,9 +25,7 @@ int ares_ref_quantize(const ares_graph *g, const ares_node *n, void **values) {
   const float *x = ares_ref_in(g, n, values, 0, ARES_DT_F32, &tx);
   int8_t *y = x ? ares_ref_out(g, n, values, 0, ARES_DT_I8, &ty) : NULL;
   if (!y) return -1;
-  if (ares_tensor_numel(tx) != ares_tensor_numel(ty))
-    return ares_fail(n, "input has %lld elements, output %lld", (long long)ares_tensor_numel(tx),
-                     (long long)ares_tensor_numel(ty));
+  if (ares_ref_check_numel(n, tx, ty)) return -1;
   if (!(p->scale > 0.0f) || isinf(p->scale)) return ares_fail(n, "scale %g is not a positive finite number", p->scale);
   if (ares_ref_check_range8(n, p->qmin, p->qmax)) return -1;
   int64_t count = ares_tensor_numel(tx);
@@ -56,9 +54,7 @@ int ares_ref_dequantize(const ares_graph *g, const ares_node *n, void **values) 
   const int8_t *x = ares_ref_in(g, n, values, 0, ARES_DT_I8, &tx);
   float *y = x ? ares_ref_out(g, n, values, 0, ARES_DT_F32, &ty) : NULL;
   if (!y) return -1;
-  if (ares_tensor_numel(tx) != ares_tensor_numel(ty))
-    return ares_fail(n, "input has %lld elements, output %lld", (long long)ares_tensor_numel(tx),
-                     (long long)ares_tensor_numel(ty));
+  if (ares_ref_check_numel(n, tx, ty)) return -1;
   if (ares_ref_check_zp(n, p->zp, "zero point")) return -1;
   int64_t count = ares_tensor_numel(tx);
   if (p->n > 1 && (!p->scales || !p->zps || p->inner < 1)) return ares_fail(n, "per-axis dequantization without its parameters");
