@@ -263,6 +263,20 @@ static int mean_eps_rsqrt(ares_graph *g, ares_node *sq, int rank, int first, int
   return apply_rsqrt(g, sq_rt->out[0], num, c);
 }
 
+/* What a decomposed LayerNorm (center = 1) and RMSNorm share after the square sq of num:
+ * the mean, epsilon and rsqrt, the affine tail (a beta only when centered) and the output
+ * quantizer; the chain becomes one integer norm at `at`. */
+static int match_tail(ares_graph *g, ares_node *at, int center, ares_tensor *x, int first, ares_node *sq, int num, chain *c) {
+  double eps;
+  int norm = mean_eps_rsqrt(g, sq, x->rank, first, num, &eps, c);
+  if (norm < 0) return 0;
+  int gamma, beta;
+  ares_node *q = affine_tail(g, norm, center, &gamma, &beta, c);
+  if (!q) return 0;
+  norm_rows nr = trailing_rows(x, first);
+  return make_norm(g, at, module_name(g, at), center, x, &nr, eps, gamma, beta, q, c);
+}
+
 /* ReduceMean(X) -> Sub(X, mean) -> Pow 2 -> ... -> Div: a decomposed LayerNorm at m1. */
 static int match_layernorm(ares_graph *g, ares_node *m1) {
   int xid = m1->in[0];
@@ -281,14 +295,7 @@ static int match_layernorm(ares_graph *g, ares_node *m1) {
   ares_node *sq = squares(g, cons[0], d) ? cons[0] : squares(g, cons[1], d) ? cons[1] : NULL;
   if (!sq) return 0;
   take(&c, sq);
-  double eps;
-  int norm = mean_eps_rsqrt(g, sq, x->rank, first, d, &eps, &c);
-  if (norm < 0) return 0;
-  int gamma, beta;
-  ares_node *q = affine_tail(g, norm, 1, &gamma, &beta, &c);
-  if (!q) return 0;
-  norm_rows nr = trailing_rows(x, first);
-  return make_norm(g, m1, module_name(g, m1), 1, x, &nr, eps, gamma, beta, q, &c);
+  return match_tail(g, m1, 1, x, first, sq, d, &c);
 }
 
 /* Pow(X, 2) -> ReduceMean -> ... -> X * rsqrt: a decomposed RMSNorm at sq. */
@@ -301,14 +308,7 @@ static int match_rmsnorm(ares_graph *g, ares_node *sq) {
   if (first < 0) return 0;
   chain c = {{0}, 0};
   take(&c, sq);
-  double eps;
-  int norm = mean_eps_rsqrt(g, sq, x->rank, first, xid, &eps, &c);
-  if (norm < 0) return 0;
-  int gamma, beta;
-  ares_node *q = affine_tail(g, norm, 0, &gamma, &beta, &c);
-  if (!q) return 0;
-  norm_rows nr = trailing_rows(x, first);
-  return make_norm(g, sq, module_name(g, sq), 0, x, &nr, eps, gamma, -1, q, &c);
+  return match_tail(g, sq, 0, x, first, sq, xid, &c);
 }
 
 static int lower_layernormalization(ares_graph *g, ares_node *n) {
