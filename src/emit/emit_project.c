@@ -16,17 +16,6 @@
 #include "ir/diag.h"
 #include "targets/target.h"
 
-static const char *npy_code(ares_dtype t) {
-  switch (t) {
-  case ARES_DT_F32: return "f4";
-  case ARES_DT_I8: return "i1";
-  case ARES_DT_U8: return "u1";
-  case ARES_DT_I16: return "i2";
-  case ARES_DT_I32: return "i4";
-  default: return "i8";
-  }
-}
-
 static const char *c_type(ares_dtype t) {
   switch (t) {
   case ARES_DT_F32: return "float";
@@ -181,7 +170,7 @@ static int write_header(const ares_graph *g, const char *dir) {
 }
 
 static void write_io(FILE *f, const ares_tensor *t) {
-  fprintf(f, "{\"%s\", \"%s\", %d, ", t->name, npy_code(t->dtype), t->rank);
+  fprintf(f, "{\"%s\", \"%s\", %d, ", t->name, ares_dtype_npy(t->dtype), t->rank);
   write_dims(f, t);
   fprintf(f, ", %zu}", ares_tensor_nbytes(t));
 }
