@@ -179,6 +179,19 @@ int64_t ares_tensor_numel(const ares_tensor *t) {
   return n;
 }
 
+int64_t ares_ravel(const int64_t *dims, int rank, const int64_t *idx) {
+  int64_t i = 0;
+  for (int d = 0; d < rank; d++) i = i * dims[d] + idx[d];
+  return i;
+}
+
+void ares_unravel(const int64_t *dims, int rank, int64_t i, int64_t *idx) {
+  for (int d = rank - 1; d >= 0; d--) {
+    idx[d] = i % dims[d];
+    i /= dims[d];
+  }
+}
+
 size_t ares_tensor_nbytes(const ares_tensor *t) {
   return (size_t)ares_tensor_numel(t) * ares_dtype_size(t->dtype);
 }

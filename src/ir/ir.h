@@ -372,6 +372,9 @@ const char *ares_dtype_name(ares_dtype t);
 /* numpy type code ("f4", "i1", "u1", "i2", "i4", "i8"); "" for ARES_DT_UNDEF. */
 const char *ares_dtype_npy(ares_dtype t);
 int64_t ares_tensor_numel(const ares_tensor *t);
+/* Row-major flat index <-> multi-index over dims[0..rank). */
+int64_t ares_ravel(const int64_t *dims, int rank, const int64_t *idx);
+void ares_unravel(const int64_t *dims, int rank, int64_t i, int64_t *idx);
 size_t ares_tensor_nbytes(const ares_tensor *t);
 const ares_attr *ares_attr_find(const ares_node *n, const char *name);
 int64_t ares_attr_int(const ares_node *n, const char *name, int64_t dflt);

@@ -59,19 +59,6 @@ static void *alloc_out(ares_graph *g, ares_node *n, ares_dtype dt, int rank, con
   return o->data;
 }
 
-static void unravel(const ares_tensor *t, int64_t i, int64_t *idx) {
-  for (int d = t->rank - 1; d >= 0; d--) {
-    idx[d] = i % t->dims[d];
-    i /= t->dims[d];
-  }
-}
-
-static int64_t ravel(const int64_t *dims, int rank, const int64_t *idx) {
-  int64_t i = 0;
-  for (int d = 0; d < rank; d++) i = i * dims[d] + idx[d];
-  return i;
-}
-
 /* Numpy broadcasting of the inputs of an elementwise node into dims (right-aligned);
  * returns the rank, or -1 after ares_fail. */
 static int bcast_shape(ares_graph *g, ares_node *n, int nin, int64_t *dims) {
@@ -141,7 +128,7 @@ int ares_fold_const_node(ares_graph *g, ares_node *n) {
       ares_tensor *o = g->tensors[n->out[0]];
       float *od = alloc_out(g, n, ARES_DT_F32, rank, dims);
       for (int64_t i = 0; i < ares_tensor_numel(o); i++) {
-        unravel(o, i, idx);
+        ares_unravel(o->dims, o->rank, i, idx);
         float u = ((const float *)x->data)[bcast_at(x, rank, idx)], v = ((const float *)b->data)[bcast_at(b, rank, idx)];
         od[i] = n->op == ARES_OP_ADD ? u + v : n->op == ARES_OP_SUB ? u - v : u * v;
       }
@@ -268,9 +255,9 @@ int ares_fold_const_node(ares_graph *g, ares_node *n) {
     }
     char *o = alloc_out(g, n, x->dtype, x->rank, dims);
     for (int64_t i = 0; i < numel; i++) {
-      unravel(x, i, idx);
+      ares_unravel(x->dims, x->rank, i, idx);
       for (int d = 0; d < x->rank; d++) oidx[d] = idx[perm[d]];
-      memcpy(o + ravel(dims, x->rank, oidx) * (int64_t)esz, (char *)x->data + i * (int64_t)esz, esz);
+      memcpy(o + ares_ravel(dims, x->rank, oidx) * (int64_t)esz, (char *)x->data + i * (int64_t)esz, esz);
     }
     return 0;
   }
@@ -280,9 +267,9 @@ int ares_fold_const_node(ares_graph *g, ares_node *n) {
     ares_tensor *o = g->tensors[n->out[0]];
     alloc_out(g, n, x->dtype, x->rank, dims);
     for (int64_t i = 0; i < ares_tensor_numel(o); i++) {
-      unravel(o, i, idx);
+      ares_unravel(o->dims, o->rank, i, idx);
       for (int d = 0; d < x->rank; d++) idx[d] = start[d] + idx[d] * step[d];
-      memcpy((char *)o->data + i * (int64_t)esz, (char *)x->data + ravel(x->dims, x->rank, idx) * (int64_t)esz, esz);
+      memcpy((char *)o->data + i * (int64_t)esz, (char *)x->data + ares_ravel(x->dims, x->rank, idx) * (int64_t)esz, esz);
     }
     return 0;
   }
@@ -300,7 +287,7 @@ int ares_fold_const_node(ares_graph *g, ares_node *n) {
     alloc_out(g, n, where ? a->dtype : ARES_DT_BOOL, rank, dims);
     size_t osz = ares_dtype_size(o->dtype);
     for (int64_t i = 0; i < ares_tensor_numel(o); i++) {
-      unravel(o, i, idx);
+      ares_unravel(o->dims, o->rank, i, idx);
       int64_t ia = bcast_at(a, rank, idx), ib = bcast_at(b, rank, idx);
       if (where) {
         const ares_tensor *src = ares_tensor_get_i(x, bcast_at(x, rank, idx)) ? a : b;
@@ -328,7 +315,7 @@ int ares_fold_const_node(ares_graph *g, ares_node *n) {
     ares_tensor *o = g->tensors[n->out[0]];
     char *od = alloc_out(g, n, x->dtype, rank, dims);
     for (int64_t i = 0; i < ares_tensor_numel(o); i++) {
-      unravel(o, i, idx);
+      ares_unravel(o->dims, o->rank, i, idx);
       memcpy(od + i * (int64_t)esz, (char *)x->data + bcast_at(x, rank, idx) * (int64_t)esz, esz);
     }
     return 0;

@@ -38,28 +38,15 @@ static int64_t *new_map(int64_t count) {
   return m;
 }
 
-static void unravel(const int64_t *dims, int rank, int64_t i, int64_t *idx) {
-  for (int d = rank - 1; d >= 0; d--) {
-    idx[d] = i % dims[d];
-    i /= dims[d];
-  }
-}
-
-static int64_t ravel(const int64_t *dims, int rank, const int64_t *idx) {
-  int64_t i = 0;
-  for (int d = 0; d < rank; d++) i = i * dims[d] + idx[d];
-  return i;
-}
-
 /* Map of a transposed tensor: output dim i is input dim perm[i]. */
 static int64_t *permute(const int64_t *m, const ares_tensor *x, const int64_t *perm) {
   int64_t count = ares_tensor_numel(x), idx[ARES_MAX_DIMS], odims[ARES_MAX_DIMS], oidx[ARES_MAX_DIMS];
   for (int d = 0; d < x->rank; d++) odims[d] = x->dims[perm[d]];
   int64_t *o = new_map(count);
   for (int64_t i = 0; i < count; i++) {
-    unravel(x->dims, x->rank, i, idx);
+    ares_unravel(x->dims, x->rank, i, idx);
     for (int d = 0; d < x->rank; d++) oidx[d] = idx[perm[d]];
-    o[ravel(odims, x->rank, oidx)] = m[i];
+    o[ares_ravel(odims, x->rank, oidx)] = m[i];
   }
   return o;
 }
@@ -71,9 +58,9 @@ static int64_t *slice_map(const int64_t *m, const ares_tensor *x, const int64_t 
   for (int d = 0; d < x->rank; d++) count *= dims[d];
   int64_t *o = new_map(count);
   for (int64_t i = 0; i < count; i++) {
-    unravel(dims, x->rank, i, idx);
+    ares_unravel(dims, x->rank, i, idx);
     for (int d = 0; d < x->rank; d++) idx[d] = start[d] + idx[d] * step[d];
-    o[i] = m[ravel(x->dims, x->rank, idx)];
+    o[i] = m[ares_ravel(x->dims, x->rank, idx)];
   }
   return o;
 }
@@ -179,7 +166,7 @@ static double table_value(const ares_tensor *c, int64_t i) {
 /* Element of table c (broadcast, right-aligned) at element e of a tensor of shape y. */
 static double table_at(const ares_tensor *c, const ares_tensor *y, int64_t e) {
   int64_t idx[ARES_MAX_DIMS], ci = 0;
-  unravel(y->dims, y->rank, e, idx);
+  ares_unravel(y->dims, y->rank, e, idx);
   for (int d = 0; d < c->rank; d++) {
     int64_t yd = idx[y->rank - c->rank + d];
     ci = ci * c->dims[d] + (c->dims[d] == 1 ? 0 : yd);

@@ -136,11 +136,8 @@ static int fold_const_layout(ares_graph *g, ares_node *n) {
     int np = ares_attr_ints(n, "perm", p64, ARES_MAX_DIMS);
     for (int d = 0; d < x->rank; d++) perm[d] = (int)(np < 0 ? x->rank - 1 - d : p64[d]);
     for (int64_t i = 0; i < numel; i++) {
-      int64_t r = i, o = 0;
-      for (int d = x->rank - 1; d >= 0; d--) {
-        idx[d] = r % x->dims[d];
-        r /= x->dims[d];
-      }
+      int64_t o = 0;
+      ares_unravel(x->dims, x->rank, i, idx);
       for (int d = 0; d < c->rank; d++) o = o * c->dims[d] + idx[perm[d]];
       memcpy((char *)c->data + o * (int64_t)esz, (char *)x->data + i * (int64_t)esz, esz);
     }
@@ -158,8 +155,8 @@ static int fold_const_layout(ares_graph *g, ares_node *n) {
     int64_t oidx[ARES_MAX_DIMS], numel_y = ares_tensor_numel(y), xs[ARES_MAX_DIMS], st = 1;
     for (int d = x->rank - 1; d >= 0; d--) xs[d] = st, st *= x->dims[d];
     for (int64_t o = 0; o < numel_y; o++) {
-      int64_t r = o, src = 0;
-      for (int d = y->rank - 1; d >= 0; d--) oidx[d] = r % y->dims[d], r /= y->dims[d];
+      int64_t src = 0;
+      ares_unravel(y->dims, y->rank, o, oidx);
       if (n->op == ARES_OP_SLICE) {
         for (int d = 0; d < x->rank; d++) src += (tmp.p.slice.start[d] + oidx[d] * tmp.p.slice.step[d]) * xs[d];
       } else {
