@@ -513,6 +513,12 @@ int ares_is_graph_output(const ares_graph *g, int tid) {
   return 0;
 }
 
+ares_node *ares_sole_consumer(const ares_graph *g, int tid, ares_op op) {
+  ares_node *c[2];
+  if (tid < 0 || ares_is_graph_output(g, tid) || ares_consumers(g, tid, c, 2) != 1 || c[0]->op != op) return NULL;
+  return c[0];
+}
+
 int ares_is_graph_input(const ares_graph *g, int tid) {
   for (int i = 0; i < g->ninputs; i++)
     if (g->inputs[i] == tid) return 1;

@@ -407,6 +407,9 @@ void ares_graph_dump(const ares_graph *g, FILE *f);
 ares_node *ares_producer(const ares_graph *g, int tid);
 /* Live nodes reading tensor tid; fills up to max of them, returns the total count. */
 int ares_consumers(const ares_graph *g, int tid, ares_node **out, int max);
+/* The only reader of tid when it is a live `op` node and tid is not a graph output (the
+ * next link of a chain a pass may fuse); NULL otherwise. */
+ares_node *ares_sole_consumer(const ares_graph *g, int tid, ares_op op);
 int ares_is_graph_output(const ares_graph *g, int tid);
 int ares_is_graph_input(const ares_graph *g, int tid);
 

@@ -40,11 +40,10 @@ static int lower_embed(ares_graph *g, ares_node *n) {
   if (w->rank != 2 || w->dtype != ARES_DT_I8 || ares_attr_int(n, "axis", 0) != 0)
     return ares_fail(n, "unsupported: lookup of a table of rank %d along axis %lld (a [vocab][dim] int8 table along axis 0 expected)",
                      w->rank, (long long)ares_attr_int(n, "axis", 0));
-  ares_node *c[2];
-  int to_q = ares_consumers(g, y->id, c, 2) == 1 && c[0]->op == ARES_OP_QUANTIZELINEAR && !ares_is_graph_output(g, y->id);
+  ares_node *q = ares_sole_consumer(g, y->id, ARES_OP_QUANTIZELINEAR);
   ares_tensor *table = w, *out;
-  if (to_q) {
-    out = g->tensors[c[0]->out[0]];
+  if (q) {
+    out = g->tensors[q->out[0]];
     if (out->q.nscale != 1) return ares_fail(n, "unsupported: the quantizer after the lookup is not per tensor");
     if (!(table = requant_table(g, n, w, out))) return -1;
   } else {
@@ -58,8 +57,8 @@ static int lower_embed(ares_graph *g, ares_node *n) {
   e->in[1] = ids->id;
   e->out[0] = out->id;
   e->p.embed.oob = out->q.zp[0];
-  if (to_q) {
-    n->dead = c[0]->dead = 1;
+  if (q) {
+    n->dead = q->dead = 1;
   } else {
     /* the float Gather becomes the DQ of the integer rows */
     ares_node_become_dequant(g, n, out->id);

@@ -54,20 +54,22 @@ static int find_sink(ares_graph *g, ares_node *n, int allow_float, int allow_bia
   s->bias_id = -1;
   s->prescale = 1.0;
   int cur = n->out[0];
-  ares_node *c[2];
-  if (allow_bias && ares_consumers(g, cur, c, 2) == 1 && c[0]->op == ARES_OP_ADD && !ares_is_graph_output(g, cur)) {
-    int other = c[0]->in[0] == cur ? c[0]->in[1] : c[0]->in[0];
+  ares_node *add = allow_bias ? ares_sole_consumer(g, cur, ARES_OP_ADD) : NULL;
+  if (add) {
+    int other = add->in[0] == cur ? add->in[1] : add->in[0];
     if (ares_tensor_is_const(g, other)) {
       s->bias_id = other;
-      s->kill[s->nkill++] = c[0];
-      cur = c[0]->out[0];
+      s->kill[s->nkill++] = add;
+      cur = add->out[0];
     }
   }
-  if (ares_consumers(g, cur, c, 2) == 1 && c[0]->op == ARES_OP_RELU && !ares_is_graph_output(g, cur)) {
+  ares_node *relu = ares_sole_consumer(g, cur, ARES_OP_RELU);
+  if (relu) {
     s->relu = 1;
-    s->kill[s->nkill++] = c[0];
-    cur = c[0]->out[0];
+    s->kill[s->nkill++] = relu;
+    cur = relu->out[0];
   }
+  ares_node *c[2];
   int nc = ares_consumers(g, cur, c, 2);
   if (nc == 1 && c[0]->op == ARES_OP_QUANTIZELINEAR && !ares_is_graph_output(g, cur)) {
     s->t = g->tensors[c[0]->out[0]];
@@ -523,8 +525,7 @@ int ares_lower_concat(ares_graph *g, ares_node *n) {
     if (!xk) return -1;
     same &= ares_quant_equal(&xk->q, &x0->q);
   }
-  ares_node *c[2];
-  int to_q = ares_consumers(g, n->out[0], c, 2) == 1 && c[0]->op == ARES_OP_QUANTIZELINEAR && !ares_is_graph_output(g, n->out[0]);
+  int to_q = ares_sole_consumer(g, n->out[0], ARES_OP_QUANTIZELINEAR) != NULL;
   sink_info s;
   memset(&s, 0, sizeof s);
   if (to_q) {

@@ -44,13 +44,6 @@ static ares_tensor *dq_int(ares_graph *g, int tid, int allow_i32) {
   return NULL;
 }
 
-/* The only reader of tid when it is a live `op` node and tid is not a graph output. */
-static ares_node *sole(ares_graph *g, int tid, ares_op op) {
-  ares_node *c[2];
-  if (tid < 0 || ares_is_graph_output(g, tid) || ares_consumers(g, tid, c, 2) != 1 || c[0]->op != op) return NULL;
-  return c[0];
-}
-
 /* The input of binary node n that is not tid (-1 when neither or both are). */
 static int other(const ares_node *n, int tid) {
   if (n->nin != 2) return -1;
@@ -143,19 +136,19 @@ static int row_const(ares_graph *g, ares_node *at, int tid, const ares_tensor *x
  * and (allow_beta) Add of a constant beta; gamma/beta tensor ids or -1. */
 static ares_node *affine_tail(ares_graph *g, int tid, int allow_beta, int *gamma, int *beta, chain *c) {
   *gamma = *beta = -1;
-  ares_node *m = sole(g, tid, ARES_OP_MUL);
+  ares_node *m = ares_sole_consumer(g, tid, ARES_OP_MUL);
   if (m && ares_tensor_is_const(g, other(m, tid))) {
     *gamma = other(m, tid);
     take(c, m);
     tid = m->out[0];
   }
-  ares_node *a = allow_beta ? sole(g, tid, ARES_OP_ADD) : NULL;
+  ares_node *a = allow_beta ? ares_sole_consumer(g, tid, ARES_OP_ADD) : NULL;
   if (a && ares_tensor_is_const(g, other(a, tid))) {
     *beta = other(a, tid);
     take(c, a);
     tid = a->out[0];
   }
-  ares_node *q = sole(g, tid, ARES_OP_QUANTIZELINEAR);
+  ares_node *q = ares_sole_consumer(g, tid, ARES_OP_QUANTIZELINEAR);
   if (q) take(c, q);
   return q;
 }
@@ -237,7 +230,7 @@ static int apply_rsqrt(ares_graph *g, int sqrt_out, int num, chain *c) {
   int is_recip = (u->op == ARES_OP_RECIPROCAL && u->in[0] == sqrt_out) ||
                  (u->op == ARES_OP_DIV && u->nin == 2 && u->in[1] == sqrt_out && const_scalar(g, u->in[0], &one) && one == 1.0);
   if (!is_recip) return -1;
-  ares_node *m = sole(g, u->out[0], ARES_OP_MUL);
+  ares_node *m = ares_sole_consumer(g, u->out[0], ARES_OP_MUL);
   if (!m || other(m, u->out[0]) != num) return -1;
   take(c, u);
   take(c, m);
@@ -247,17 +240,17 @@ static int apply_rsqrt(ares_graph *g, int sqrt_out, int num, chain *c) {
 /* The tail shared by both decomposed norms: ReduceMean(sq) -> [Add eps] -> Sqrt -> applied
  * to num. Returns the normalized tensor or -1; eps in *eps. */
 static int mean_eps_rsqrt(ares_graph *g, ares_node *sq, int rank, int first, int num, double *eps, chain *c) {
-  ares_node *m2 = sole(g, sq->out[0], ARES_OP_REDUCEMEAN);
+  ares_node *m2 = ares_sole_consumer(g, sq->out[0], ARES_OP_REDUCEMEAN);
   if (!is_mean(g, m2, rank, first)) return -1;
   take(c, m2);
   int cur = m2->out[0];
   *eps = 0;
-  ares_node *a = sole(g, cur, ARES_OP_ADD);
+  ares_node *a = ares_sole_consumer(g, cur, ARES_OP_ADD);
   if (a && const_scalar(g, other(a, cur), eps)) {
     take(c, a);
     cur = a->out[0];
   }
-  ares_node *sq_rt = sole(g, cur, ARES_OP_SQRT);
+  ares_node *sq_rt = ares_sole_consumer(g, cur, ARES_OP_SQRT);
   if (!sq_rt) return -1;
   take(c, sq_rt);
   return apply_rsqrt(g, sq_rt->out[0], num, c);
@@ -286,7 +279,7 @@ static int match_layernorm(ares_graph *g, ares_node *m1) {
   if (first < 0 || !is_mean(g, m1, x->rank, first)) return 0;
   chain c = {{0}, 0};
   take(&c, m1);
-  ares_node *sub = sole(g, m1->out[0], ARES_OP_SUB);
+  ares_node *sub = ares_sole_consumer(g, m1->out[0], ARES_OP_SUB);
   if (!sub || sub->in[0] != xid || sub->in[1] != m1->out[0]) return 0;
   take(&c, sub);
   int d = sub->out[0];
@@ -303,7 +296,7 @@ static int match_rmsnorm(ares_graph *g, ares_node *sq) {
   int xid = sq->in[0];
   ares_tensor *x = dq_int(g, xid, 0);
   if (!x || !squares(g, sq, xid)) return 0;
-  ares_node *m = sole(g, sq->out[0], ARES_OP_REDUCEMEAN);
+  ares_node *m = ares_sole_consumer(g, sq->out[0], ARES_OP_REDUCEMEAN);
   int first = m ? trailing_axes(g, m, x->rank) : -1;
   if (first < 0) return 0;
   chain c = {{0}, 0};
@@ -328,7 +321,7 @@ static int lower_layernormalization(ares_graph *g, ares_node *n) {
     return ares_fail(n, "unsupported: B is not a constant");
   chain c = {{0}, 0};
   take(&c, n);
-  ares_node *q = sole(g, n->out[0], ARES_OP_QUANTIZELINEAR);
+  ares_node *q = ares_sole_consumer(g, n->out[0], ARES_OP_QUANTIZELINEAR);
   if (!q) return ares_fail(n, "unsupported: the result is not quantized (add a quantizer, e.g. QuantIdentity, after it)");
   take(&c, q);
   norm_rows nr = trailing_rows(x, (int)axis);
@@ -465,7 +458,7 @@ static int lower_softmax(ares_graph *g, ares_node *n) {
   if (axis < 0 || axis >= x->rank) return ares_fail(n, "axis out of range");
   if (g->opset < 13 && axis != x->rank - 1)
     return ares_fail(n, "unsupported: opset %lld Softmax over more than the last axis", (long long)g->opset);
-  ares_node *q = sole(g, n->out[0], ARES_OP_QUANTIZELINEAR);
+  ares_node *q = ares_sole_consumer(g, n->out[0], ARES_OP_QUANTIZELINEAR);
   if (!q) return ares_fail(n, "unsupported: the result is not quantized (add a quantizer after the Softmax)");
   take(&c, q);
   int64_t outer = 1, inner = 1;
@@ -526,7 +519,7 @@ static int lower_instancenorm(ares_graph *g, ares_node *n) {
   chain c = {{0}, 0};
   take(&c, n);
   int cur = n->out[0];
-  ares_node *r = sole(g, cur, ARES_OP_RESHAPE);
+  ares_node *r = ares_sole_consumer(g, cur, ARES_OP_RESHAPE);
   if (r && r->in[0] == cur) {
     take(&c, r);
     cur = r->out[0];

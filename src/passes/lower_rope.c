@@ -274,10 +274,7 @@ static int lower_rope(ares_graph *g, ares_node *add) {
     half &= partner[i] == (i + d / 2) % d;
     inter &= partner[i] == (i ^ 1);
   }
-  ares_node *c[2];
-  ares_node *q = ares_consumers(g, y->id, c, 2) == 1 && c[0]->op == ARES_OP_QUANTIZELINEAR && !ares_is_graph_output(g, y->id)
-                     ? c[0]
-                     : NULL;
+  ares_node *q = ares_sole_consumer(g, y->id, ARES_OP_QUANTIZELINEAR);
   int axis0 = table_axis(t[0].table, y), axis1 = table_axis(t[1].table, y);
   int axis = axis0 == -1 ? axis1 : axis1 == -1 || axis1 == axis0 ? axis0 : -2;
   ares_tensor *x = is.base, *yq = q ? g->tensors[q->out[0]] : NULL;

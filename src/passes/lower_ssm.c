@@ -74,10 +74,9 @@ int ares_lower_scan(ares_graph *g, ares_node *n) {
   if (dsk && (!ares_tensor_is_const(g, dsk->id) || dsk->q.nscale || ares_tensor_numel(dsk) != d_inner))
     return ares_fail(n, "unsupported: D must be a float constant of %lld elements", (long long)d_inner);
 
-  ares_node *c[2];
-  if (ares_consumers(g, n->out[0], c, 2) != 1 || c[0]->op != ARES_OP_QUANTIZELINEAR || ares_is_graph_output(g, n->out[0]))
-    return ares_fail(n, "unsupported: the scan's result must go into one quantizer (ares.nn.SelectiveScan has one)");
-  ares_tensor *y = g->tensors[c[0]->out[0]];
+  ares_node *quant = ares_sole_consumer(g, n->out[0], ARES_OP_QUANTIZELINEAR);
+  if (!quant) return ares_fail(n, "unsupported: the scan's result must go into one quantizer (ares.nn.SelectiveScan has one)");
+  ares_tensor *y = g->tensors[quant->out[0]];
   if (y->q.nscale != 1) return ares_fail(n, "unsupported: output quantized per channel");
 
   /* state format: the finest f whose bound L * term_max still fits 31 bits */
@@ -167,6 +166,6 @@ int ares_lower_scan(ares_graph *g, ares_node *n) {
   q->macs = batch * len * d_inner * (2 * d_state + 1);
   q->acc_bound = (int64_t)acc_bound;
   n->dead = 1;
-  c[0]->dead = 1;
+  quant->dead = 1;
   return 0;
 }
