@@ -8,19 +8,9 @@
 
 #define ARR(...) ((const int64_t[]){__VA_ARGS__})
 
-static inline ares_tensor *tensor(ares_graph *g, const char *name, ares_dtype dt, int rank, const int64_t *dims) {
-  ares_tensor *t = ares_tensor_new(g, name);
-  t->dtype = dt;
-  t->rank = rank;
-  t->has_shape = 1;
-  for (int i = 0; i < rank; i++) t->dims[i] = dims[i];
-  return t;
-}
-
 static inline ares_tensor *constant(ares_graph *g, const char *name, ares_dtype dt, int rank, const int64_t *dims,
                                     const void *data) {
-  ares_tensor *t = tensor(g, name, dt, rank, dims);
-  t->data = ares_alloc(g, ares_tensor_nbytes(t));
+  ares_tensor *t = ares_tensor_new_const(g, name, dt, rank, dims);
   memcpy(t->data, data, ares_tensor_nbytes(t));
   return t;
 }

@@ -26,19 +26,19 @@ static void quant(ares_graph *g, ares_tensor *t, float scale, int32_t zp) {
 
 /* int8 graph input x [1, 256] holding every int8 value, and DQ(x). */
 static ares_tensor *dq_input(ares_graph *g, void **v, int8_t *xs, float scale, int32_t zp, ares_tensor **xf) {
-  ares_tensor *x = tensor(g, "x", ARES_DT_I8, 2, ARR(1, 256));
+  ares_tensor *x = ares_tensor_new_shaped(g, "x", ARES_DT_I8, 2, ARR(1, 256));
   quant(g, x, scale, zp);
   ares_graph_add_input(g, x->id);
   for (int i = 0; i < 256; i++) xs[i] = (int8_t)(i - 128);
   v[x->id] = xs;
-  *xf = tensor(g, "xf", ARES_DT_F32, 2, ARR(1, 256));
+  *xf = ares_tensor_new_shaped(g, "xf", ARES_DT_F32, 2, ARR(1, 256));
   node(g, ARES_OP_DEQUANTIZELINEAR, 1, (int[]){x->id}, (*xf)->id);
   return x;
 }
 
 /* Q(y) -> int8 output tensor quantized (scale, zp), a graph output. */
 static ares_tensor *q_output(ares_graph *g, ares_tensor *y, float scale, int32_t zp) {
-  ares_tensor *t = tensor(g, "t", ARES_DT_I8, 2, ARR(1, 256));
+  ares_tensor *t = ares_tensor_new_shaped(g, "t", ARES_DT_I8, 2, ARR(1, 256));
   quant(g, t, scale, zp);
   node(g, ARES_OP_QUANTIZELINEAR, 1, (int[]){y->id}, t->id);
   ares_graph_add_output(g, t->id);
@@ -62,7 +62,7 @@ static void test_mul_add_table(void) {
   void *v[MAXT] = {0};
   int8_t xs[256];
   ares_tensor *xf, *x = dq_input(g, v, xs, 1.0f, 0, &xf);
-  ares_tensor *m = tensor(g, "m", ARES_DT_F32, 2, ARR(1, 256)), *y = tensor(g, "y", ARES_DT_F32, 2, ARR(1, 256));
+  ares_tensor *m = ares_tensor_new_shaped(g, "m", ARES_DT_F32, 2, ARR(1, 256)), *y = ares_tensor_new_shaped(g, "y", ARES_DT_F32, 2, ARR(1, 256));
   node(g, ARES_OP_MUL, 2, (int[]){xf->id, scalar(g, 0.5f)->id}, m->id);
   node(g, ARES_OP_ADD, 2, (int[]){scalar(g, 0.25f)->id, m->id}, y->id);
   ares_tensor *t = q_output(g, y, 1.0f, 3);
@@ -92,7 +92,7 @@ static void test_ties_and_clamp(void) {
   int8_t xs[256];
   ares_tensor *xf;
   dq_input(g, v, xs, 1.0f, 0, &xf);
-  ares_tensor *y = tensor(g, "y", ARES_DT_F32, 2, ARR(1, 256));
+  ares_tensor *y = ares_tensor_new_shaped(g, "y", ARES_DT_F32, 2, ARR(1, 256));
   node(g, ARES_OP_MUL, 2, (int[]){xf->id, scalar(g, 0.5f)->id}, y->id);
   ares_tensor *t = q_output(g, y, 0.25f, 0);
   CHECK_EQ(lower(g), 1);
@@ -110,7 +110,7 @@ static void test_ties_and_clamp(void) {
   g = ares_graph_new();
   memset(v, 0, sizeof v);
   dq_input(g, v, xs, 1.0f, 0, &xf);
-  y = tensor(g, "y", ARES_DT_F32, 2, ARR(1, 256));
+  y = ares_tensor_new_shaped(g, "y", ARES_DT_F32, 2, ARR(1, 256));
   node(g, ARES_OP_MUL, 2, (int[]){scalar(g, 0.5f)->id, xf->id}, y->id);
   t = q_output(g, y, 1.0f, 0);
   CHECK_EQ(lower(g), 1);
@@ -131,7 +131,7 @@ static void test_silu_sigmoid(void) {
   int8_t xs[256];
   ares_tensor *xf;
   dq_input(g, v, xs, 0.125f, 0, &xf);
-  ares_tensor *s = tensor(g, "s", ARES_DT_F32, 2, ARR(1, 256)), *y = tensor(g, "y", ARES_DT_F32, 2, ARR(1, 256));
+  ares_tensor *s = ares_tensor_new_shaped(g, "s", ARES_DT_F32, 2, ARR(1, 256)), *y = ares_tensor_new_shaped(g, "y", ARES_DT_F32, 2, ARR(1, 256));
   node(g, ARES_OP_SIGMOID, 1, (int[]){xf->id}, s->id);
   node(g, ARES_OP_MUL, 2, (int[]){xf->id, s->id}, y->id);
   ares_tensor *t = q_output(g, y, 0.125f, 0);
@@ -155,7 +155,7 @@ static void test_silu_sigmoid(void) {
   g = ares_graph_new();
   memset(v, 0, sizeof v);
   dq_input(g, v, xs, 0.125f, 0, &xf);
-  s = tensor(g, "s", ARES_DT_F32, 2, ARR(1, 256));
+  s = ares_tensor_new_shaped(g, "s", ARES_DT_F32, 2, ARR(1, 256));
   node(g, ARES_OP_SIGMOID, 1, (int[]){xf->id}, s->id);
   t = q_output(g, s, 1.0f / 128, -128);
   CHECK_EQ(lower(g), 1);
@@ -177,10 +177,10 @@ static void test_gelu_float_output(void) {
     int8_t xs[256];
     ares_tensor *xf;
     dq_input(g, v, xs, 0.0625f, 0, &xf);
-    ares_tensor *y = tensor(g, "y", ARES_DT_F32, 2, ARR(1, 256));
+    ares_tensor *y = ares_tensor_new_shaped(g, "y", ARES_DT_F32, 2, ARR(1, 256));
     if (form == 0) {
-      ares_tensor *d = tensor(g, "d", ARES_DT_F32, 2, ARR(1, 256)), *e = tensor(g, "e", ARES_DT_F32, 2, ARR(1, 256));
-      ares_tensor *a = tensor(g, "a", ARES_DT_F32, 2, ARR(1, 256)), *m = tensor(g, "m", ARES_DT_F32, 2, ARR(1, 256));
+      ares_tensor *d = ares_tensor_new_shaped(g, "d", ARES_DT_F32, 2, ARR(1, 256)), *e = ares_tensor_new_shaped(g, "e", ARES_DT_F32, 2, ARR(1, 256));
+      ares_tensor *a = ares_tensor_new_shaped(g, "a", ARES_DT_F32, 2, ARR(1, 256)), *m = ares_tensor_new_shaped(g, "m", ARES_DT_F32, 2, ARR(1, 256));
       node(g, ARES_OP_DIV, 2, (int[]){xf->id, scalar(g, 1.4142135f)->id}, d->id);
       node(g, ARES_OP_ERF, 1, (int[]){d->id}, e->id);
       node(g, ARES_OP_ADD, 2, (int[]){e->id, scalar(g, 1.0f)->id}, a->id);
@@ -211,11 +211,11 @@ static void test_not_islands(void) {
     int8_t xs[256], zs[256];
     ares_tensor *xf;
     dq_input(g, v, xs, 0.125f, 0, &xf);
-    ares_tensor *s = tensor(g, "s", ARES_DT_F32, 2, ARR(1, 256)), *y = tensor(g, "y", ARES_DT_F32, 2, ARR(1, 256));
+    ares_tensor *s = ares_tensor_new_shaped(g, "s", ARES_DT_F32, 2, ARR(1, 256)), *y = ares_tensor_new_shaped(g, "y", ARES_DT_F32, 2, ARR(1, 256));
     node(g, ARES_OP_SIGMOID, 1, (int[]){xf->id}, s->id);
     int other;
     if (c == 0) {
-      ares_tensor *z = tensor(g, "z", ARES_DT_I8, 2, ARR(1, 256)), *zf = tensor(g, "zf", ARES_DT_F32, 2, ARR(1, 256));
+      ares_tensor *z = ares_tensor_new_shaped(g, "z", ARES_DT_I8, 2, ARR(1, 256)), *zf = ares_tensor_new_shaped(g, "zf", ARES_DT_F32, 2, ARR(1, 256));
       quant(g, z, 0.5f, 0);
       ares_graph_add_input(g, z->id);
       memcpy(zs, xs, sizeof zs);
@@ -223,7 +223,7 @@ static void test_not_islands(void) {
       node(g, ARES_OP_DEQUANTIZELINEAR, 1, (int[]){z->id}, zf->id);
       other = zf->id;
     } else {
-      ares_tensor *k = tensor(g, "k", ARES_DT_F32, 2, ARR(1, 256));
+      ares_tensor *k = ares_tensor_new_shaped(g, "k", ARES_DT_F32, 2, ARR(1, 256));
       k->data = ares_alloc(g, 256 * sizeof(float));
       for (int i = 0; i < 256; i++) ((float *)k->data)[i] = c == 1 ? (float)i : 2.0f;
       other = k->id;
@@ -245,7 +245,7 @@ static void test_ref_qlut(void) {
   ares_graph *g = ares_graph_new();
   void *v[MAXT] = {0};
   static const int8_t x[] = {-128, -1, 0, 1, 127};
-  ares_tensor *tx = tensor(g, "x", ARES_DT_I8, 1, ARR(5)), *ty = tensor(g, "y", ARES_DT_I8, 1, ARR(5));
+  ares_tensor *tx = ares_tensor_new_shaped(g, "x", ARES_DT_I8, 1, ARR(5)), *ty = ares_tensor_new_shaped(g, "y", ARES_DT_I8, 1, ARR(5));
   ares_graph_add_input(g, tx->id);
   v[tx->id] = (void *)x;
   ares_node *n = node(g, ARES_OP_QLUT, 1, (int[]){tx->id}, ty->id);

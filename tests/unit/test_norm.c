@@ -51,14 +51,7 @@ static void judge(stats *st, int y, long double v, double eps, int qmin, int qma
 }
 
 static ares_tensor *tensor(ares_graph *g, const char *name, ares_dtype dt, int64_t a, int64_t b, int64_t c) {
-  ares_tensor *t = ares_tensor_new(g, name);
-  t->dtype = dt;
-  t->rank = 3;
-  t->dims[0] = a;
-  t->dims[1] = b;
-  t->dims[2] = c;
-  t->has_shape = 1;
-  return t;
+  return ares_tensor_new_shaped(g, name, dt, 3, (int64_t[]){a, b, c});
 }
 
 /* A random integer range: int8, narrow int8, 4-bit signed or unsigned (stored as int8). */

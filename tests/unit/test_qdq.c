@@ -35,8 +35,8 @@ static void ref_qdq(ares_op op, const void *x, void *y, int64_t n, float scale, 
   ares_graph *g = ares_graph_new();
   void *v[8] = {0};
   int q = op == ARES_OP_QUANTIZE;
-  ares_tensor *tx = tensor(g, "x", q ? ARES_DT_F32 : ARES_DT_I8, 1, ARR(n));
-  ares_tensor *ty = tensor(g, "y", q ? ARES_DT_I8 : ARES_DT_F32, 1, ARR(n));
+  ares_tensor *tx = ares_tensor_new_shaped(g, "x", q ? ARES_DT_F32 : ARES_DT_I8, 1, ARR(n));
+  ares_tensor *ty = ares_tensor_new_shaped(g, "y", q ? ARES_DT_I8 : ARES_DT_F32, 1, ARR(n));
   ares_graph_add_input(g, tx->id);
   ares_graph_add_output(g, ty->id);
   v[tx->id] = (void *)x;

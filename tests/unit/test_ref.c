@@ -17,7 +17,7 @@
 /* A graph input whose value the test supplies (int8 or float); values[] keeps the pointer. */
 static ares_tensor *input(ares_graph *g, void **values, const char *name, ares_dtype dt, int rank,
                           const int64_t *dims, const void *data) {
-  ares_tensor *t = tensor(g, name, dt, rank, dims);
+  ares_tensor *t = ares_tensor_new_shaped(g, name, dt, rank, dims);
   ares_graph_add_input(g, t->id);
   values[t->id] = (void *)data;
   return t;
@@ -76,23 +76,23 @@ static void test_quantize(void) {
   /* scale 0.5, zp -3, narrow range -127..127 */
   static const float x[] = {0.25f, 0.75f, -0.25f, -1.25f, NAN, INFINITY, -INFINITY, 70.0f, 1.0f};
   ares_tensor *tx = input(g, v, "x", ARES_DT_F32, 1, ARR(9), x);
-  ares_tensor *ty = tensor(g, "y", ARES_DT_I8, 1, ARR(9));
+  ares_tensor *ty = ares_tensor_new_shaped(g, "y", ARES_DT_I8, 1, ARR(9));
   ares_node *n = out_node(g, ARES_OP_QUANTIZE, 1, (int[]){tx->id}, ty->id);
   n->p.qdq = (ares_qdq_params){0.5f, -3, -127, 127, 0, 0, 0, 0};
   /* two more: scale 0.1f, zp 0; the float32 division matters */
   static const float x2[] = {0.35f, 0.45f, 0.5f, 1.5f, -0.5f, -2.5f, 12.75f, -13.0f};
   ares_tensor *tx2 = input(g, v, "x2", ARES_DT_F32, 1, ARR(8), x2);
-  ares_tensor *ty2 = tensor(g, "y2", ARES_DT_I8, 1, ARR(8));
+  ares_tensor *ty2 = ares_tensor_new_shaped(g, "y2", ARES_DT_I8, 1, ARR(8));
   ares_node *n2 = out_node(g, ARES_OP_QUANTIZE, 1, (int[]){tx2->id}, ty2->id);
   n2->p.qdq = (ares_qdq_params){1.0f, 0, -128, 127, 0, 0, 0, 0};
   ares_tensor *tx3 = input(g, v, "x3", ARES_DT_F32, 1, ARR(2), x2);
-  ares_tensor *ty3 = tensor(g, "y3", ARES_DT_I8, 1, ARR(2));
+  ares_tensor *ty3 = ares_tensor_new_shaped(g, "y3", ARES_DT_I8, 1, ARR(2));
   ares_node *n3 = out_node(g, ARES_OP_QUANTIZE, 1, (int[]){tx3->id}, ty3->id);
   n3->p.qdq = (ares_qdq_params){0.1f, 0, -128, 127, 0, 0, 0, 0};
   /* dequantize: (q - 5) * 0.5 */
   static const int8_t q[] = {-128, 0, 5, 127};
   ares_tensor *tq = input(g, v, "q", ARES_DT_I8, 1, ARR(4), q);
-  ares_tensor *tf = tensor(g, "f", ARES_DT_F32, 1, ARR(4));
+  ares_tensor *tf = ares_tensor_new_shaped(g, "f", ARES_DT_F32, 1, ARR(4));
   ares_node *nd = out_node(g, ARES_OP_DEQUANTIZE, 1, (int[]){tq->id}, tf->id);
   nd->p.qdq = (ares_qdq_params){0.5f, 5, -128, 127, 0, 0, 0, 0};
 
@@ -129,7 +129,7 @@ static void test_quantize(void) {
   g = ares_graph_new();
   memset(v, 0, sizeof v);
   tx = input(g, v, "x", ARES_DT_F32, 1, ARR(N), xr);
-  ty = tensor(g, "y", ARES_DT_I8, 1, ARR(N));
+  ty = ares_tensor_new_shaped(g, "y", ARES_DT_I8, 1, ARR(N));
   n = out_node(g, ARES_OP_QUANTIZE, 1, (int[]){tx->id}, ty->id);
   n->p.qdq = (ares_qdq_params){1.0f, 0, -128, 127, 0, 0, 0, 0};
   CHECK_EQ(ares_ref_run(g, v), 0);
@@ -152,21 +152,21 @@ static void test_eltwise(void) {
   void *v[MAXT] = {0};
   static const int8_t x[] = {3, 1, -1, 127, -128};
   ares_tensor *tx = input(g, v, "x", ARES_DT_I8, 2, ARR(1, 5), x);
-  ares_tensor *ty = tensor(g, "y", ARES_DT_I8, 2, ARR(1, 5));
+  ares_tensor *ty = ares_tensor_new_shaped(g, "y", ARES_DT_I8, 2, ARR(1, 5));
   ares_node *n = out_node(g, ARES_OP_QREQUANT, 1, (int[]){tx->id}, ty->id);
   n->p.elt = (ares_eltwise_params){.n = 1, .zp_in = {1, 0}, .mult = {3, 0}, .shift = 2, .zp = 10, .qmin = -128, .qmax = 100};
 
   static const int8_t a[] = {10, -3, 4, 2, 127}, b[] = {4, 100, -4, -3, -128};
   ares_tensor *ta = input(g, v, "a", ARES_DT_I8, 1, ARR(5), a);
   ares_tensor *tb = input(g, v, "b", ARES_DT_I8, 1, ARR(5), b);
-  ares_tensor *ts = tensor(g, "s", ARES_DT_I8, 1, ARR(5));
+  ares_tensor *ts = ares_tensor_new_shaped(g, "s", ARES_DT_I8, 1, ARR(5));
   ares_node *na = out_node(g, ARES_OP_QADD, 2, (int[]){ta->id, tb->id}, ts->id);
   na->p.elt = (ares_eltwise_params){.n = 2, .zp_in = {2, -4}, .mult = {3, -2}, .shift = 2, .zp = -5, .qmin = -128, .qmax = 127};
   /* qmul, zp_in {2, -4}, mult 3, shift 3, zp 1, range -100..100:
    *   (10-2)(4+4) = 64 -> 192/8 = 24 -> 25;  (-3-2)(100+4) = -520 -> -1560/8 = -195 -> -194 -> -100;
    *   (4-2)(-4+4) = 0 -> 1;  (2-2)(-3+4) = 0 -> 1;  (127-2)(-128+4) = -15500 -> -46500/8 = -5812.5 -> -100;
    * (exact ties below) */
-  ares_tensor *tm = tensor(g, "m", ARES_DT_I8, 1, ARR(5));
+  ares_tensor *tm = ares_tensor_new_shaped(g, "m", ARES_DT_I8, 1, ARR(5));
   ares_node *nm = out_node(g, ARES_OP_QMUL, 2, (int[]){ta->id, tb->id}, tm->id);
   nm->p.elt = (ares_eltwise_params){.n = 2, .zp_in = {2, -4}, .mult = {3, 0}, .shift = 3, .zp = 1, .qmin = -100, .qmax = 100};
   /* ties: c = {3, 5, 1, -1, -3}, d = {4, 4, 4, 4, 4}, zp_in 0, mult 1, shift 3: c*d = 12, 20, 4, -4, -12
@@ -174,7 +174,7 @@ static void test_eltwise(void) {
   static const int8_t c[] = {3, 5, 1, -1, -3}, d[] = {4, 4, 4, 4, 4};
   ares_tensor *tc = input(g, v, "c", ARES_DT_I8, 1, ARR(5), c);
   ares_tensor *td = input(g, v, "d", ARES_DT_I8, 1, ARR(5), d);
-  ares_tensor *tq = tensor(g, "q", ARES_DT_I8, 1, ARR(5));
+  ares_tensor *tq = ares_tensor_new_shaped(g, "q", ARES_DT_I8, 1, ARR(5));
   ares_node *nq = out_node(g, ARES_OP_QMUL, 2, (int[]){tc->id, td->id}, tq->id);
   nq->p.elt = (ares_eltwise_params){.n = 2, .zp_in = {0, 0}, .mult = {1, 0}, .shift = 3, .zp = 0, .qmin = -128, .qmax = 127};
 
@@ -210,7 +210,7 @@ static void test_rope(void) {
     ares_tensor *tx = input(g, v, "x", ARES_DT_I8, 3, ARR(1, 2, 4), x);
     ares_tensor *tc = constant(g, "mc", ARES_DT_I32, 2, ARR(2, 4), mc);
     ares_tensor *ts = constant(g, "ms", ARES_DT_I32, 2, ARR(2, 4), ms);
-    ares_tensor *ty = tensor(g, "y", ARES_DT_I8, 3, ARR(1, 2, 4));
+    ares_tensor *ty = ares_tensor_new_shaped(g, "y", ARES_DT_I8, 3, ARR(1, 2, 4));
     ares_node *n = out_node(g, ARES_OP_QROPE, 3, (int[]){tx->id, tc->id, ts->id}, ty->id);
     n->p.rope = (ares_rope_params){.layout = layout, .outer = 1, .npos = 2, .inner = 1, .d = 4, .shift = 2,
                                    .zp_in = 1, .zp = 0, .qmin = -128, .qmax = 100};
@@ -237,7 +237,7 @@ static void test_embed(void) {
   static const int64_t ids[] = {2, 0, 3, -1, 2};
   ares_tensor *tw = constant(g, "w", ARES_DT_I8, 2, ARR(3, 3), w);
   ares_tensor *ti = input(g, v, "ids", ARES_DT_I64, 2, ARR(1, 5), ids);
-  ares_tensor *ty = tensor(g, "y", ARES_DT_I8, 3, ARR(1, 5, 3));
+  ares_tensor *ty = ares_tensor_new_shaped(g, "y", ARES_DT_I8, 3, ARR(1, 5, 3));
   ares_node *n = out_node(g, ARES_OP_QEMBED, 2, (int[]){tw->id, ti->id}, ty->id);
   n->p.embed.oob = -7;
   CHECK_EQ(ares_ref_run(g, v), 0);
@@ -260,7 +260,7 @@ static void test_conv(void) {
   static int8_t shift[] = {1};
   ares_tensor *tx = input(g, v, "x", ARES_DT_I8, 4, ARR(1, 1, 3, 3), x);
   ares_tensor *tw = constant(g, "w", ARES_DT_I8, 4, ARR(1, 1, 2, 2), w);
-  ares_tensor *ty = tensor(g, "y", ARES_DT_I8, 4, ARR(1, 1, 4, 4));
+  ares_tensor *ty = ares_tensor_new_shaped(g, "y", ARES_DT_I8, 4, ARR(1, 1, 4, 4));
   ares_node *n = out_node(g, ARES_OP_QCONV, 2, (int[]){tx->id, tw->id}, ty->id);
   n->p.conv = (ares_conv_params){.kh = 2, .kw = 2, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 1, .pad_l = 1,
                                  .pad_b = 1, .pad_r = 1, .group = 1, .x_zp = 1, .bias = bias,
@@ -273,7 +273,7 @@ static void test_conv(void) {
   static int8_t shiftd[] = {1, 2};
   ares_tensor *txd = input(g, v, "xd", ARES_DT_I8, 4, ARR(1, 2, 2, 3), xd);
   ares_tensor *twd = constant(g, "wd", ARES_DT_I8, 4, ARR(2, 1, 2, 2), wd);
-  ares_tensor *tyd = tensor(g, "yd", ARES_DT_I8, 4, ARR(1, 2, 1, 2));
+  ares_tensor *tyd = ares_tensor_new_shaped(g, "yd", ARES_DT_I8, 4, ARR(1, 2, 1, 2));
   ares_node *nd = out_node(g, ARES_OP_QCONV, 2, (int[]){txd->id, twd->id}, tyd->id);
   nd->p.conv = (ares_conv_params){.kh = 2, .kw = 2, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .group = 2, .bias = biasd,
                                   .rq = {.n = 2, .mult = multd, .shift = shiftd, .zp = 0, .qmin = -128, .qmax = 127}};
@@ -285,7 +285,7 @@ static void test_conv(void) {
   static int8_t shift1[] = {1};
   ares_tensor *tx1 = input(g, v, "x1", ARES_DT_I8, 3, ARR(1, 1, 5), x1);
   ares_tensor *tw1 = constant(g, "w1", ARES_DT_I8, 3, ARR(1, 1, 3), w1);
-  ares_tensor *ty1 = tensor(g, "y1", ARES_DT_I8, 3, ARR(1, 1, 3));
+  ares_tensor *ty1 = ares_tensor_new_shaped(g, "y1", ARES_DT_I8, 3, ARR(1, 1, 3));
   ares_node *n1 = out_node(g, ARES_OP_QCONV, 2, (int[]){tx1->id, tw1->id}, ty1->id);
   n1->p.conv = (ares_conv_params){.kh = 1, .kw = 3, .sh = 1, .sw = 2, .dh = 1, .dw = 2, .pad_l = 2, .pad_r = 2,
                                   .group = 1, .rq = {.n = 1, .mult = mult1, .shift = shift1, .qmin = -128, .qmax = 127}};
@@ -327,13 +327,13 @@ static void test_linear(void) {
   static float fscale[] = {0.5f, 0.25f}, fbias[] = {0.25f, -1.0f};
   ares_tensor *tx = input(g, v, "x", ARES_DT_I8, 2, ARR(2, 3), x);
   ares_tensor *tw = constant(g, "w", ARES_DT_I8, 2, ARR(2, 3), w);
-  ares_tensor *ty = tensor(g, "y", ARES_DT_I8, 2, ARR(2, 2));
+  ares_tensor *ty = ares_tensor_new_shaped(g, "y", ARES_DT_I8, 2, ARR(2, 2));
   ares_node *n = out_node(g, ARES_OP_QLINEAR, 2, (int[]){tx->id, tw->id}, ty->id);
   n->p.linear = (ares_linear_params){.x_zp = 1, .bias = bias,
                                      .rq = {.n = 2, .mult = mult, .shift = shift, .zp = -1, .qmin = -128, .qmax = 127}};
   /* same data as [2, 1, 3] with a float output */
   ares_tensor *tx3 = input(g, v, "x3", ARES_DT_I8, 3, ARR(2, 1, 3), x);
-  ares_tensor *tyf = tensor(g, "yf", ARES_DT_F32, 3, ARR(2, 1, 2));
+  ares_tensor *tyf = ares_tensor_new_shaped(g, "yf", ARES_DT_F32, 3, ARR(2, 1, 2));
   ares_node *nf = out_node(g, ARES_OP_QLINEAR, 2, (int[]){tx3->id, tw->id}, tyf->id);
   nf->p.linear = (ares_linear_params){.x_zp = 1, .bias = bias,
                                       .rq = {.n = 2, .out_float = 1, .fscale = fscale, .fbias = fbias}};
@@ -360,10 +360,10 @@ static void test_int_io(void) {
   static const uint8_t u[] = {0, 1, 127, 128, 255};
   static const int8_t s[] = {-128, -127, -1, 0, 127};
   ares_tensor *tu = input(g, v, "u", ARES_DT_U8, 1, ARR(5), u);
-  ares_tensor *ts = tensor(g, "s", ARES_DT_I8, 1, ARR(5));
+  ares_tensor *ts = ares_tensor_new_shaped(g, "s", ARES_DT_I8, 1, ARR(5));
   out_node(g, ARES_OP_QCAST, 1, (int[]){tu->id}, ts->id);
   ares_tensor *ts2 = input(g, v, "s2", ARES_DT_I8, 1, ARR(5), s);
-  ares_tensor *tu2 = tensor(g, "u2", ARES_DT_U8, 1, ARR(5));
+  ares_tensor *tu2 = ares_tensor_new_shaped(g, "u2", ARES_DT_U8, 1, ARR(5));
   out_node(g, ARES_OP_QCAST, 1, (int[]){ts2->id}, tu2->id);
   /* test_linear's layer with an int32 output: the accumulators themselves */
   static const int8_t x[] = {1, 2, 3, -1, 0, 4};
@@ -371,7 +371,7 @@ static void test_int_io(void) {
   static int32_t bias[] = {10, -5};
   ares_tensor *tx = input(g, v, "x", ARES_DT_I8, 2, ARR(2, 3), x);
   ares_tensor *tw = constant(g, "w", ARES_DT_I8, 2, ARR(2, 3), w);
-  ares_tensor *ty = tensor(g, "y", ARES_DT_I32, 2, ARR(2, 2));
+  ares_tensor *ty = ares_tensor_new_shaped(g, "y", ARES_DT_I32, 2, ARR(2, 2));
   ares_node *n = out_node(g, ARES_OP_QLINEAR, 2, (int[]){tx->id, tw->id}, ty->id);
   n->p.linear = (ares_linear_params){.x_zp = 1, .bias = bias, .rq = {.n = 2, .out_i32 = 1}};
   CHECK_EQ(ares_ref_run(g, v), 0);
@@ -396,8 +396,8 @@ static void test_pool(void) {
   static int32_t mult[] = {4096, 2048, 1365, 1024};
   static int8_t shift[] = {12, 12, 12, 12};
   ares_tensor *tx = input(g, v, "x", ARES_DT_I8, 4, ARR(1, 1, 2, 2), x);
-  ares_tensor *ty0 = tensor(g, "y0", ARES_DT_I8, 4, ARR(1, 1, 2, 2));
-  ares_tensor *ty1 = tensor(g, "y1", ARES_DT_I8, 4, ARR(1, 1, 2, 2));
+  ares_tensor *ty0 = ares_tensor_new_shaped(g, "y0", ARES_DT_I8, 4, ARR(1, 1, 2, 2));
+  ares_tensor *ty1 = ares_tensor_new_shaped(g, "y1", ARES_DT_I8, 4, ARR(1, 1, 2, 2));
   ares_pool_params pp = {.kh = 2, .kw = 2, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 1, .pad_l = 1, .x_zp = 2,
                          .ncount = 4, .rq = {.n = 4, .mult = mult, .shift = shift, .zp = 1, .qmin = -128, .qmax = 127}};
   ares_node *n0 = out_node(g, ARES_OP_QAVGPOOL, 1, (int[]){tx->id}, ty0->id);
@@ -409,7 +409,7 @@ static void test_pool(void) {
   /* max: all-negative 2x2, 2x2 window, stride 1, pad 1 all sides -> 3x3 */
   static const int8_t xm[] = {-5, -3, -7, -9};
   ares_tensor *txm = input(g, v, "xm", ARES_DT_I8, 4, ARR(1, 1, 2, 2), xm);
-  ares_tensor *tym = tensor(g, "ym", ARES_DT_I8, 4, ARR(1, 1, 3, 3));
+  ares_tensor *tym = ares_tensor_new_shaped(g, "ym", ARES_DT_I8, 4, ARR(1, 1, 3, 3));
   ares_node *nm = out_node(g, ARES_OP_QMAXPOOL, 1, (int[]){txm->id}, tym->id);
   nm->p.pool = (ares_pool_params){.kh = 2, .kw = 2, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
                                   .pad_t = 1, .pad_l = 1, .pad_b = 1, .pad_r = 1, .x_zp = 5};
@@ -418,7 +418,7 @@ static void test_pool(void) {
   static int32_t mult1[] = {2, 1};
   static int8_t shift1[] = {1, 1};
   ares_tensor *tx1 = input(g, v, "x1", ARES_DT_I8, 3, ARR(1, 1, 4), x1);
-  ares_tensor *ty1d = tensor(g, "y1d", ARES_DT_I8, 3, ARR(1, 1, 2));
+  ares_tensor *ty1d = ares_tensor_new_shaped(g, "y1d", ARES_DT_I8, 3, ARR(1, 1, 2));
   ares_node *n1d = out_node(g, ARES_OP_QAVGPOOL, 1, (int[]){tx1->id}, ty1d->id);
   n1d->p.pool = (ares_pool_params){.kh = 1, .kw = 2, .sh = 1, .sw = 2, .dh = 1, .dw = 1, .ncount = 2,
                                    .rq = {.n = 2, .mult = mult1, .shift = shift1, .qmin = -128, .qmax = 127}};
@@ -452,29 +452,29 @@ static void test_layout(void) {
   static int8_t cshift[] = {0, 1};
   ares_tensor *ta = input(g, v, "a", ARES_DT_I8, 3, ARR(2, 1, 2), a);
   ares_tensor *tb = input(g, v, "b", ARES_DT_I8, 3, ARR(2, 2, 2), b);
-  ares_tensor *tc = tensor(g, "c", ARES_DT_I8, 3, ARR(2, 3, 2));
+  ares_tensor *tc = ares_tensor_new_shaped(g, "c", ARES_DT_I8, 3, ARR(2, 3, 2));
   ares_node *nc = out_node(g, ARES_OP_QCONCAT, 2, (int[]){ta->id, tb->id}, tc->id);
   nc->p.concat = (ares_concat_params){.axis = 1, .n = 2, .zp_in = zp_in, .mult = cmult, .shift = cshift,
                                       .zp = 0, .qmin = -32, .qmax = 127};
   /* pad [1,2,3] with begins {0, 1, -1}, ends {0, -1, 2} -> [1, 2, 4], value -7 */
   static const int8_t x[] = {1, 2, 3, 4, 5, 6};
   ares_tensor *tx = input(g, v, "x", ARES_DT_I8, 3, ARR(1, 2, 3), x);
-  ares_tensor *tp = tensor(g, "p", ARES_DT_I8, 3, ARR(1, 2, 4));
+  ares_tensor *tp = ares_tensor_new_shaped(g, "p", ARES_DT_I8, 3, ARR(1, 2, 4));
   ares_node *np = out_node(g, ARES_OP_QPAD, 1, (int[]){tx->id}, tp->id);
   np->p.pad = (ares_pad_params){.pads = {0, 1, -1, 0, -1, 2}, .value = -7};
   /* reshape [1,2,3] -> [3,2] */
-  ares_tensor *tr = tensor(g, "r", ARES_DT_I8, 2, ARR(3, 2));
+  ares_tensor *tr = ares_tensor_new_shaped(g, "r", ARES_DT_I8, 2, ARR(3, 2));
   out_node(g, ARES_OP_QRESHAPE, 1, (int[]){tx->id}, tr->id);
   /* transpose [2,3] perm {1,0} */
   ares_tensor *tx2 = input(g, v, "x2", ARES_DT_I8, 2, ARR(2, 3), x);
-  ares_tensor *tt = tensor(g, "t", ARES_DT_I8, 2, ARR(3, 2));
+  ares_tensor *tt = ares_tensor_new_shaped(g, "t", ARES_DT_I8, 2, ARR(3, 2));
   ares_node *nt = out_node(g, ARES_OP_QTRANSPOSE, 1, (int[]){tx2->id}, tt->id);
   nt->p.transpose = (ares_transpose_params){{1, 0}};
   /* transpose [2,3,4] perm {2,0,1} -> [4,2,3]; x3[a][b][c] = 12a + 4b + c */
   int8_t x3[24];
   for (int i = 0; i < 24; i++) x3[i] = (int8_t)i;
   ares_tensor *tx3 = input(g, v, "x3", ARES_DT_I8, 3, ARR(2, 3, 4), x3);
-  ares_tensor *tt3 = tensor(g, "t3", ARES_DT_I8, 3, ARR(4, 2, 3));
+  ares_tensor *tt3 = ares_tensor_new_shaped(g, "t3", ARES_DT_I8, 3, ARR(4, 2, 3));
   ares_node *nt3 = out_node(g, ARES_OP_QTRANSPOSE, 1, (int[]){tx3->id}, tt3->id);
   nt3->p.transpose = (ares_transpose_params){{2, 0, 1}};
 
@@ -511,10 +511,10 @@ static void test_chain(void) {
   static int32_t mult[] = {1};
   static int8_t shift[] = {1};
   ares_tensor *tx = input(g, v, "x", ARES_DT_F32, 4, ARR(1, 1, 2, 2), x);
-  ares_tensor *tq = tensor(g, "q", ARES_DT_I8, 4, ARR(1, 1, 2, 2));
+  ares_tensor *tq = ares_tensor_new_shaped(g, "q", ARES_DT_I8, 4, ARR(1, 1, 2, 2));
   ares_tensor *tw = constant(g, "w", ARES_DT_I8, 4, ARR(1, 1, 1, 1), w);
-  ares_tensor *tc = tensor(g, "c", ARES_DT_I8, 4, ARR(1, 1, 2, 2));
-  ares_tensor *ty = tensor(g, "y", ARES_DT_F32, 4, ARR(1, 1, 2, 2));
+  ares_tensor *tc = ares_tensor_new_shaped(g, "c", ARES_DT_I8, 4, ARR(1, 1, 2, 2));
+  ares_tensor *ty = ares_tensor_new_shaped(g, "y", ARES_DT_F32, 4, ARR(1, 1, 2, 2));
   ares_node *nd = ares_node_new(g, ARES_OP_DEQUANTIZE, "dq", 1, 1);
   nd->in[0] = tc->id, nd->out[0] = ty->id;
   nd->p.qdq = (ares_qdq_params){0.5f, 1, -128, 127, 0, 0, 0, 0};
@@ -546,7 +546,7 @@ static int run_one_failing(ares_op op, void (*setup)(ares_node *n, ares_tensor *
   void *v[MAXT] = {0};
   static const int8_t x[] = {1, 2, 3, 4};
   ares_tensor *tx = input(g, v, "x", ARES_DT_I8, 4, ARR(1, 1, 2, 2), x);
-  ares_tensor *ty = tensor(g, "y", ARES_DT_I8, 4, ARR(1, 1, 2, 2));
+  ares_tensor *ty = ares_tensor_new_shaped(g, "y", ARES_DT_I8, 4, ARR(1, 1, 2, 2));
   ares_node *n = out_node(g, op, 1, (int[]){tx->id}, ty->id);
   n->name = "bad";
   if (setup) setup(n, tx, ty);
@@ -617,12 +617,12 @@ static void test_slice_gather(void) {
   for (int i = 0; i < 24; i++) x[i] = (int8_t)i;
   ares_tensor *tx = input(g, v, "x", ARES_DT_I8, 3, ARR(2, 3, 4), x);
   /* dim 0 all, dim 1 from 2 step -2 (2, 0), dim 2 from 3 step -1 (3, 2, 1, 0): [2][2][4] */
-  ares_tensor *ts = tensor(g, "s", ARES_DT_I8, 3, ARR(2, 2, 4));
+  ares_tensor *ts = ares_tensor_new_shaped(g, "s", ARES_DT_I8, 3, ARR(2, 2, 4));
   ares_node *ns = out_node(g, ARES_OP_QSLICE, 1, (int[]){tx->id}, ts->id);
   ns->p.slice = (ares_slice_params){.start = {0, 2, 3}, .step = {1, -2, -1}};
   /* gather along dim 1 with indices {2, 2, 0}: [2][3][4] */
   static int64_t gidx[] = {2, 2, 0};
-  ares_tensor *tg = tensor(g, "gt", ARES_DT_I8, 3, ARR(2, 3, 4));
+  ares_tensor *tg = ares_tensor_new_shaped(g, "gt", ARES_DT_I8, 3, ARR(2, 3, 4));
   ares_node *ng = out_node(g, ARES_OP_QGATHER, 1, (int[]){tx->id}, tg->id);
   ng->p.gather = (ares_gather_params){.axis = 1, .nidx = 3, .idx = gidx};
   CHECK_EQ(ares_ref_run(g, v), 0);
@@ -640,7 +640,7 @@ static void test_slice_gather(void) {
   g = ares_graph_new();
   void *v2[MAXT] = {0};
   tx = input(g, v2, "x", ARES_DT_I8, 3, ARR(2, 3, 4), x);
-  ts = tensor(g, "s", ARES_DT_I8, 3, ARR(2, 3, 4));
+  ts = ares_tensor_new_shaped(g, "s", ARES_DT_I8, 3, ARR(2, 3, 4));
   ns = out_node(g, ARES_OP_QSLICE, 1, (int[]){tx->id}, ts->id);
   ns->p.slice = (ares_slice_params){.start = {0, 1, 0}, .step = {1, 1, 1}}; /* rows 1..3 of 3 */
   fprintf(stderr, "(the error below is expected)\n");
@@ -661,7 +661,7 @@ static void test_matmul(void) {
   ares_tensor *tb = input(g, v, "b", ARES_DT_I8, 3, ARR(1, 2, 2), b);
   /* int32 output: batch 0: a - zp = [2, -1] -> [2*2 + -1*3, 2*0 + -1*4] = [1, -4];
    * batch 1: a - zp = [0, -2] -> [-6, -8] */
-  ares_tensor *t32 = tensor(g, "acc", ARES_DT_I32, 3, ARR(2, 1, 2));
+  ares_tensor *t32 = ares_tensor_new_shaped(g, "acc", ARES_DT_I32, 3, ARR(2, 1, 2));
   float s1 = 1.0f;
   int32_t z0 = 0;
   ares_quant_set(g, t32, 1, 0, &s1, &z0, -8, 8);
@@ -672,11 +672,11 @@ static void test_matmul(void) {
    * -8 -> -6 + 5 = -1 */
   static int32_t mult[] = {3 << 28};
   static int8_t shift[] = {30};
-  ares_tensor *t8 = tensor(g, "y", ARES_DT_I8, 3, ARR(2, 1, 2));
+  ares_tensor *t8 = ares_tensor_new_shaped(g, "y", ARES_DT_I8, 3, ARR(2, 1, 2));
   ares_node *n8 = out_node(g, ARES_OP_QMATMUL, 2, (int[]){ta->id, tb->id}, t8->id);
   n8->p.matmul = (ares_matmul_params){.a_zp = 1, .b_zp = -2, .rq = {.n = 1, .mult = mult, .shift = shift, .zp = 5, .qmin = -128, .qmax = 0}};
   /* the same with the clamp at 127: 6, 2, 1, -1 */
-  ares_tensor *t8b = tensor(g, "y2", ARES_DT_I8, 3, ARR(2, 1, 2));
+  ares_tensor *t8b = ares_tensor_new_shaped(g, "y2", ARES_DT_I8, 3, ARR(2, 1, 2));
   ares_node *n8b = out_node(g, ARES_OP_QMATMUL, 2, (int[]){ta->id, tb->id}, t8b->id);
   n8b->p.matmul = n8->p.matmul;
   n8b->p.matmul.rq.qmax = 127;
@@ -694,7 +694,7 @@ static void test_matmul(void) {
   void *v2[MAXT] = {0};
   ta = input(g, v2, "a", ARES_DT_I8, 3, ARR(2, 1, 2), a);
   tb = input(g, v2, "b", ARES_DT_I8, 3, ARR(1, 2, 2), b);
-  t32 = tensor(g, "acc", ARES_DT_I32, 3, ARR(2, 1, 2));
+  t32 = ares_tensor_new_shaped(g, "acc", ARES_DT_I32, 3, ARR(2, 1, 2));
   ares_quant_set(g, t32, 1, 0, &s1, &z0, -7, 7);
   n32 = out_node(g, ARES_OP_QMATMUL, 2, (int[]){ta->id, tb->id}, t32->id);
   n32->p.matmul = (ares_matmul_params){.a_zp = 1, .b_zp = -2};

@@ -24,14 +24,7 @@ typedef struct {
 } scan_case;
 
 static ares_tensor *tensor(ares_graph *g, ares_dtype dt, int rank, int64_t d0, int64_t d1, int64_t d2) {
-  ares_tensor *t = ares_tensor_new(g, "t");
-  t->dtype = dt;
-  t->rank = rank;
-  t->has_shape = 1;
-  t->dims[0] = d0;
-  t->dims[1] = d1;
-  t->dims[2] = d2;
-  return t;
+  return ares_tensor_new_shaped(g, "t", dt, rank, (int64_t[]){d0, d1, d2});
 }
 
 /* An int8 input with a full int8 range and zero point zp. */
@@ -45,8 +38,7 @@ static ares_tensor *act(ares_graph *g, void **values, const scan_case *sc, int64
 }
 
 static ares_tensor *constant(ares_graph *g, ares_dtype dt, int rank, int64_t d0, int64_t d1, const void *data) {
-  ares_tensor *t = tensor(g, dt, rank, d0, d1, 0);
-  t->data = ares_alloc(g, ares_tensor_nbytes(t));
+  ares_tensor *t = ares_tensor_new_const(g, "t", dt, rank, (int64_t[]){d0, d1});
   memcpy(t->data, data, ares_tensor_nbytes(t));
   return t;
 }
