@@ -174,9 +174,7 @@ static int run_test(const char *dir, conf_result *res) {
                    "int8 tensors)", ares_dtype_name(v->dtype), t->name);
     }
     t->dtype = v->dtype;
-    t->rank = v->rank;
-    memcpy(t->dims, v->dims, sizeof t->dims);
-    t->has_shape = 1;
+    ares_tensor_set_shape(t, v->rank, v->dims);
     if (keep[i]) indata[i] = v->data;
     else t->data = v->data;
   }

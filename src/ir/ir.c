@@ -93,12 +93,16 @@ ares_tensor *ares_tensor_new(ares_graph *g, const char *name) {
   return t;
 }
 
-ares_tensor *ares_tensor_new_shaped(ares_graph *g, const char *name, ares_dtype dt, int rank, const int64_t *dims) {
-  ares_tensor *t = ares_tensor_new(g, name);
-  t->dtype = dt;
+void ares_tensor_set_shape(ares_tensor *t, int rank, const int64_t *dims) {
   t->rank = rank;
   for (int i = 0; i < rank; i++) t->dims[i] = dims[i];
   t->has_shape = 1;
+}
+
+ares_tensor *ares_tensor_new_shaped(ares_graph *g, const char *name, ares_dtype dt, int rank, const int64_t *dims) {
+  ares_tensor *t = ares_tensor_new(g, name);
+  t->dtype = dt;
+  ares_tensor_set_shape(t, rank, dims);
   return t;
 }
 

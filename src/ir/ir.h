@@ -355,6 +355,8 @@ void *ares_alloc(ares_graph *g, size_t n);       /* zeroed, freed with the graph
 char *ares_strdup(ares_graph *g, const char *s);
 ares_tensor *ares_tensor_new(ares_graph *g, const char *name);
 ares_tensor *ares_tensor_find(ares_graph *g, const char *name);
+/* Gives t the shape dims[0..rank) (has_shape set). */
+void ares_tensor_set_shape(ares_tensor *t, int rank, const int64_t *dims);
 /* A new tensor of type dt and shape dims[0..rank), without data: a value computed at run time. */
 ares_tensor *ares_tensor_new_shaped(ares_graph *g, const char *name, ares_dtype dt, int rank, const int64_t *dims);
 /* The same with ares_tensor_nbytes zeroed bytes of data: a constant for the caller to fill. */

@@ -19,22 +19,17 @@ static int fold_constant_node(ares_graph *g, ares_node *n) {
   if (a->type == ARES_ATTR_TENSOR) {
     ares_tensor *src = g->tensors[a->tensor];
     out->dtype = src->dtype;
-    out->rank = src->rank;
-    memcpy(out->dims, src->dims, sizeof out->dims);
-    out->has_shape = 1;
+    ares_tensor_set_shape(out, src->rank, src->dims);
     out->data = src->data;
   } else if (a->type == ARES_ATTR_FLOAT || a->type == ARES_ATTR_INT) {
     out->dtype = a->type == ARES_ATTR_FLOAT ? ARES_DT_F32 : ARES_DT_I64;
-    out->rank = 0;
-    out->has_shape = 1;
+    ares_tensor_set_shape(out, 0, NULL);
     out->data = ares_alloc(g, 8);
     if (a->type == ARES_ATTR_FLOAT) *(float *)out->data = a->f;
     else *(int64_t *)out->data = a->i;
   } else if (a->type == ARES_ATTR_FLOATS || a->type == ARES_ATTR_INTS) {
     out->dtype = a->type == ARES_ATTR_FLOATS ? ARES_DT_F32 : ARES_DT_I64;
-    out->rank = 1;
-    out->dims[0] = a->n;
-    out->has_shape = 1;
+    ares_tensor_set_shape(out, 1, (int64_t[]){a->n});
     out->data = ares_alloc(g, 8 * (size_t)a->n);
     if (a->type == ARES_ATTR_FLOATS) memcpy(out->data, a->floats, sizeof(float) * (size_t)a->n);
     else memcpy(out->data, a->ints, sizeof(int64_t) * (size_t)a->n);
@@ -50,9 +45,7 @@ static int fold_constant_node(ares_graph *g, ares_node *n) {
 static void *alloc_out(ares_graph *g, ares_node *n, ares_dtype dt, int rank, const int64_t *dims) {
   ares_tensor *o = g->tensors[n->out[0]];
   o->dtype = dt;
-  o->rank = rank;
-  for (int i = 0; i < rank; i++) o->dims[i] = dims[i];
-  o->has_shape = 1;
+  ares_tensor_set_shape(o, rank, dims);
   o->data = ares_alloc(g, (size_t)ares_tensor_numel(o) * ares_dtype_size(dt) + 1);
   o->producer = -1;
   n->dead = 1;

@@ -9,12 +9,6 @@
 
 static ares_tensor *in_t(ares_graph *g, ares_node *n, int k) { return g->tensors[n->in[k]]; }
 
-static void set_shape(ares_tensor *t, int rank, const int64_t *dims) {
-  t->rank = rank;
-  for (int i = 0; i < rank; i++) t->dims[i] = dims[i];
-  t->has_shape = 1;
-}
-
 static int need_inputs(ares_node *n, int count) {
   if (n->nin < count) return ares_fail(n, "needs %d inputs, has %d", count, n->nin);
   for (int k = 0; k < count; k++)
@@ -99,9 +93,7 @@ static int infer_node(ares_graph *g, ares_node *n) {
     lo = lo < 0 ? 0 : lo > rank ? rank : lo;
     hi = hi < lo ? lo : hi > rank ? rank : hi;
     y->dtype = ARES_DT_I64;
-    y->rank = 1;
-    y->dims[0] = hi - lo;
-    y->has_shape = 1;
+    ares_tensor_set_shape(y, 1, (int64_t[]){hi - lo});
     y->data = ares_alloc(g, sizeof(int64_t) * (size_t)(hi - lo + 1));
     for (int64_t i = lo; i < hi; i++) ((int64_t *)y->data)[i - lo] = x->dims[i];
     y->producer = -1;
@@ -286,7 +278,7 @@ static int infer_node(ares_graph *g, ares_node *n) {
       if (n->out[k] < 0) continue;
       ares_tensor *o = g->tensors[n->out[k]];
       dims[axis] = sizes[k];
-      set_shape(o, rank, dims);
+      ares_tensor_set_shape(o, rank, dims);
       o->dtype = x->dtype;
     }
     dims[axis] = sizes[0];
@@ -348,7 +340,7 @@ static int infer_node(ares_graph *g, ares_node *n) {
       if (n->out[k] < 0) continue;
       int64_t rd[ARES_MAX_DIMS];
       for (int i = 0; i < rank; i++) rd[i] = i >= axis ? 1 : x->dims[i];
-      set_shape(g->tensors[n->out[k]], rank, rd);
+      ares_tensor_set_shape(g->tensors[n->out[k]], rank, rd);
       g->tensors[n->out[k]]->dtype = ARES_DT_F32;
     }
     break;
@@ -356,7 +348,7 @@ static int infer_node(ares_graph *g, ares_node *n) {
   default:
     return ares_fail(n, "unsupported here: no shape rule for %s", n->op_type);
   }
-  set_shape(y, rank, dims);
+  ares_tensor_set_shape(y, rank, dims);
   if (ares_op_get(n->op)->kind == ARES_KIND_SRC && n->op != ARES_OP_QUANTIZELINEAR) y->dtype = dt;
   if (n->op == ARES_OP_QUANTIZELINEAR) y->dtype = y->dtype == ARES_DT_I32 && y->q.nscale ? ARES_DT_I32 : ARES_DT_I8;
   if (ares_tensor_numel(y) > ((int64_t)1 << 30)) return ares_fail(n, "output has more than 2^30 elements");
