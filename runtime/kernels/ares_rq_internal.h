@@ -82,6 +82,21 @@ static inline int32_t ares_u32_i32(uint32_t u) {
   return u <= (uint32_t)INT32_MAX ? (int32_t)u : (int32_t)(u - 2147483648u) - 2147483647 - 1;
 }
 
+/* RHE(v, s) of an int32 with |v| <= 2^30, 1 <= s <= 30, in 32-bit arithmetic:
+ * floor((v + 2^(s-1) - 1 + bit_s(v)) / 2^s), where bit s of v (floor(v / 2^s) odd) carries
+ * a remainder of exactly half. */
+static inline int32_t ares_rhe_i32(int32_t v, int s) {
+  return (v + (int32_t)((1u << (s - 1)) - 1u) + ((v >> s) & 1)) >> s; /* >>: arithmetic */
+}
+
+/* RHE(v, 30) of an int64 whose result fits int32, the same way on the two 32-bit halves
+ * (the Q30 products of the scan). */
+static inline int32_t ares_rhe30_i32(int64_t v) {
+  const uint32_t lo = (uint32_t)v, hi = (uint32_t)((uint64_t)v >> 32);
+  const uint32_t l2 = lo + (0x1FFFFFFFu + ((lo >> 30) & 1u)); /* 2^29 - 1 + bit 30 */
+  return ares_u32_i32(((hi + (l2 < lo)) << 2) | (l2 >> 30));
+}
+
 static inline __attribute__((always_inline)) int8_t ares_rqc_s8(const ares_rqc *r, int32_t acc) {
   const int64_t p = (int64_t)acc * r->mult + r->add;
   const uint32_t lo = (uint32_t)p;

@@ -1,5 +1,6 @@
 /* Unit tests of the selective scan: the reference (src/ref/ref_ssm.c) on hand-worked cases,
- * whose expected values are worked out in the comments, and the runtime kernel
+ * whose expected values are worked out in the comments, the kernel's 32-bit roundings
+ * against the reference's RHE (ties built on purpose), and the runtime kernel
  * (runtime/kernels/ares_scan.c) against the reference on random data, fed in random chunks
  * and channel ranges as the tiled executor feeds it. */
 #include <math.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "ares_kernels.h"
+#include "kernels/ares_rq_internal.h"
 #define CHECK_SEED 88172645463325252ull
 #include "check.h"
 #include "ir/ir.h"
@@ -244,6 +246,34 @@ static void test_hand(void) {
 static uint32_t rnd32(void) { return (uint32_t)(rnd64() >> 16); }
 static int32_t rrange(int32_t lo, int32_t hi) { return lo + (int32_t)(rnd32() % (uint32_t)(hi - lo + 1)); }
 
+/* ares_rhe_i32 and ares_rhe30_i32 against the reference's RHE: random values, and values
+ * exactly half way (both parities of the quotient) or one off. */
+static void test_rhe32(void) {
+  int bad = 0;
+  for (int it = 0; it < 200000; it++) {
+    int s = rrange(1, 30);
+    int32_t v = (int32_t)rnd32() >> 1; /* |v| <= 2^30 */
+    if (it & 1) { /* q * 2^s + 2^(s-1) + {-1, 0, 1} */
+      int64_t q = (int64_t)v >> s;
+      int64_t w = q * ((int64_t)1 << s) + ((int64_t)1 << (s - 1)) + rrange(-1, 1);
+      if (w < -(1 << 30) || w > (1 << 30)) continue;
+      v = (int32_t)w;
+    }
+    if (it % 1000 == 0) v = it % 2000 ? 1 << 30 : -(1 << 30);
+    bad += ares_rhe_i32(v, s) != ares_ref_rhe(v, s);
+  }
+  CHECK_EQ(bad, 0);
+  for (int it = 0; it < 200000; it++) {
+    /* results within int32: |v| < 2^61 */
+    int64_t q = (int32_t)rnd32(), v;
+    if (it & 1) v = q * ((int64_t)1 << 30) + ((int64_t)1 << 29) + rrange(-1, 1);
+    else v = (int64_t)(((uint64_t)rnd32() << 32 | rnd32()) >> 3) - ((int64_t)1 << 60);
+    if (ares_ref_rhe(v, 30) < INT32_MIN || ares_ref_rhe(v, 30) > INT32_MAX) continue;
+    bad += ares_rhe30_i32(v) != ares_ref_rhe(v, 30);
+  }
+  CHECK_EQ(bad, 0);
+}
+
 /* The kernel over random chunks of tokens and random channel ranges, with the state carried
  * in h, against the reference, for random shapes and parameters. */
 static void test_kernel_random(void) {
@@ -253,26 +283,36 @@ static void test_kernel_random(void) {
     tab[256 + i] = (int32_t)ares_round_half_even(ldexp(pow(2.0, -i / 65536.0), 30));
   }
   for (int it = 0; it < 300; it++) {
-    int64_t nb = rrange(1, 2), len = rrange(1, 40), d = rrange(1, 12), n = rrange(1, 9);
+    /* N up to 9 (8 sets of cached decays), and sometimes 17..70 (2, 1 or no set) */
+    int64_t nb = rrange(1, 2), len = rrange(1, 40), d = rrange(1, 12), n = it % 10 == 3 ? rrange(17, 70) : rrange(1, 9);
     int8_t *x = malloc((size_t)(nb * len * d)), *dt = malloc((size_t)(nb * len * d)), *b = malloc((size_t)(nb * len * n)),
            *c = malloc((size_t)(nb * len * n)), *yr = malloc((size_t)(nb * len * d)), *yk = malloc((size_t)(nb * len * d));
     int32_t *a = malloc(sizeof(int32_t) * (size_t)(d * n)), *h = malloc(sizeof(int32_t) * (size_t)(d * n));
     int64_t *md = malloc(sizeof(int64_t) * (size_t)d);
+    /* one case in three: delta takes few values, so the kernel reuses cached decays */
+    int8_t few[3] = {(int8_t)rrange(-128, 127), (int8_t)rrange(-128, 127), (int8_t)rrange(-128, 127)};
     for (int64_t i = 0; i < nb * len * d; i++) {
       x[i] = (int8_t)rrange(-128, 127);
-      dt[i] = (int8_t)rrange(-128, 127);
+      dt[i] = it % 3 == 2 ? few[rrange(0, 2)] : (int8_t)rrange(-128, 127);
     }
     for (int64_t i = 0; i < nb * len * n; i++) {
       b[i] = (int8_t)rrange(-128, 127);
       c[i] = (int8_t)rrange(-128, 127);
     }
     /* exponents from no decay to none left, small ones most often (as trained A and dt give) */
-    for (int64_t i = 0; i < d * n; i++) a[i] = it % 5 == 0 ? (int32_t)(rnd32() & 0x7fffffff) : rrange(0, 1 << rrange(0, 26));
-    ares_scan_params p = params(rrange(-8, 12), rrange(0, 1 << rrange(0, 30)), rrange(-(1 << 15), 1 << 15), rrange(8, 40));
+    /* ... and, one case in five, around 31 * 2^24 / k, where dd = k reaches no decay left */
+    for (int64_t i = 0; i < d * n; i++)
+      a[i] = it % 5 == 0   ? (int32_t)(rnd32() & 0x7fffffff)
+             : it % 5 == 1 ? (31 << 24) / rrange(1, 255) + rrange(-1, 1)
+                           : rrange(0, 1 << rrange(0, 26));
+    /* state formats from far below the input's precision (f < -25) to 30; hmax up to 2^31 - 1 */
+    int f = it % 4 == 0 ? rrange(-62, 30) : rrange(-8, 12);
+    int32_t hmax = it % 7 == 0 ? INT32_MAX - rrange(0, 1000) : rrange(0, 1 << rrange(0, 30));
+    ares_scan_params p = params(f, hmax, rrange(-(1 << 15), 1 << 15), rrange(8, 40));
     p.direction = it & 1;
-    p.zp_x = rrange(-5, 5);
+    p.zp_x = it % 6 == 0 ? -128 : rrange(-5, 5); /* extreme zero points: |dd * dx * (B - zp_B)| near 2^24 */
     p.zp_d = it % 3 ? -128 : rrange(-20, 20);
-    p.zp_b = rrange(-3, 3);
+    p.zp_b = it % 6 == 0 ? 127 : rrange(-3, 3);
     p.zp_c = rrange(-3, 3);
     p.zp = rrange(-10, 10);
     p.qmin = rrange(-128, -100);
@@ -282,9 +322,14 @@ static void test_kernel_random(void) {
     int32_t gt[256];
     for (int64_t i = 0; i < nb * len * d; i++) z[i] = (int8_t)rrange(-128, 127);
     for (int i = 0; i < 256; i++) gt[i] = rrange(-(1 << 12), 1 << 16);
-    if (it % 2) {
+    /* gated: gate_pre large enough that |RHE(pre, gate_pre) * G| < 2^62 for these tables
+     * (|G| <= 2^16), so the reference accepts the case */
+    double pre_max = (double)n * 131 * p.hmax * fabs((double)p.m_y) + 133.0 * (1 << 20) * 64;
+    int need = 1;
+    while (ldexp(pre_max, -need) >= ldexp(1.0, 45)) need++;
+    if (it % 2 && need <= p.shift) {
       p.gate = 1;
-      p.gate_pre = rrange(1, p.shift);
+      p.gate_pre = rrange(need, p.shift);
       p.gate_shift = rrange(1, 40);
     }
     scan_case sc = {nb, len, d, n, x, dt, b, c, a, tab, md, z, gt};
@@ -319,6 +364,7 @@ static void test_kernel_random(void) {
 
 int main(void) {
   test_hand();
+  test_rhe32();
   test_kernel_random();
   return check_report();
 }
