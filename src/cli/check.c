@@ -72,7 +72,6 @@ static const struct {
     {"Resize", "ARES has no resize/upsampling op; remove it or keep the layer on the host side"},
     {"Upsample", "ARES has no upsampling op; remove it or keep the layer on the host side"},
     {"HardTanh", "export it as Clip on a quantized tensor (nn.Hardtanh with a quantizer after it)"},
-    {"PRelu", "no integer PReLU: use ReLU"},
     {"LogSoftmax", "leave it off the exported graph and apply it to the float output"},
     {"ArgMax", "leave it off the exported graph and take the argmax of the output on the host"},
     {"LSTM", "recurrent layers are not supported"},

@@ -107,6 +107,7 @@ static int infer_node(ares_graph *g, ares_node *n) {
   case ARES_OP_POW:
   case ARES_OP_MIN:
   case ARES_OP_MAX:
+  case ARES_OP_PRELU:
   case ARES_OP_WHERE: {
     /* Min/Max: variadic; Where: condition, X, Y */
     int nb = n->op == ARES_OP_MIN || n->op == ARES_OP_MAX ? n->nin : n->op == ARES_OP_WHERE ? 3 : 2;

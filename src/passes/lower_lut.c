@@ -25,7 +25,7 @@ static int is_island_op(ares_op op) {
   case ARES_OP_ERF: case ARES_OP_TANH: case ARES_OP_SIGMOID: case ARES_OP_GELU: case ARES_OP_SOFTPLUS:
   case ARES_OP_SOFTSIGN: case ARES_OP_HARDSIGMOID: case ARES_OP_HARDSWISH: case ARES_OP_NEG:
   case ARES_OP_ABS: case ARES_OP_RECIPROCAL: case ARES_OP_RELU: case ARES_OP_LEAKYRELU: case ARES_OP_ELU:
-  case ARES_OP_CLIP: return 1;
+  case ARES_OP_CLIP: case ARES_OP_PRELU: return 1;
   default: return 0;
   }
 }
@@ -176,6 +176,7 @@ static float eval_node(const ares_graph *g, const ares_node *n, const float *val
   case ARES_OP_RECIPROCAL: return 1.0f / a;
   case ARES_OP_RELU: return a < 0 ? 0.0f : a;
   case ARES_OP_LEAKYRELU: return a < 0 ? ares_attr_float(n, "alpha", 0.01f) * a : a;
+  case ARES_OP_PRELU: return a < 0 ? b * a : a;
   case ARES_OP_ELU: return a < 0 ? (float)((double)ares_attr_float(n, "alpha", 1.0f) * expm1(x)) : a;
   case ARES_OP_CLIP: {
     /* bounds: inputs from opset 11 on, attributes before; absent = unbounded */
@@ -247,6 +248,12 @@ int ares_pass_lower_lut(ares_graph *g) {
   int nn = g->nnodes; /* nodes created here are qluts: not visited */
   for (int i = 0; i < nn; i++) {
     ares_node *n = g->nodes[i];
+    /* nothing but a table computes PReLU; with a slope per channel there is no one table */
+    if (!n->dead && n->op == ARES_OP_PRELU && n->nin == 2 && ares_tensor_is_const(g, n->in[1]) && !uniform_const(g, n->in[1])) {
+      free(val);
+      return ares_fail(n, "unsupported: a slope per channel (one table per tensor: use nn.PReLU() with one parameter, "
+                          "or LeakyReLU)");
+    }
     if (n->dead || n->op != ARES_OP_QUANTIZELINEAR || n->nin != 1) continue;
     try_island(g, n->in[0], n, val);
   }

@@ -137,6 +137,15 @@ add("clip_unrepresentable.onnx",
           + qcdq_act("c", "q2", "y", "s", "z", "out"), [x4], [Y],
           [scalar("s", 0.1), scalar("z", 0, TensorProto.INT8), scalar("lo", 0.0), scalar("hi", 0.6), scalar("lo2", -0.55)]),
     "node 'clip' (Clip): unsupported: Clip bound -0.55 is not representable")
+# a PReLU with one slope per channel is no single table (ARES tabulates one function per tensor)
+add("prelu_per_channel.onnx",
+    model(qcdq_act("x", "q", "d", "s", "z", "in")
+          + [helper.make_node("PRelu", ["d", "slope"], ["p"], name="prelu")]
+          + qcdq_act("p", "q2", "y", "s", "z", "out"), [vi("x", [1, 2, 3, 3])], [Y],
+          [scalar("s", 0.1), scalar("z", 0, TensorProto.INT8),
+           numpy_helper.from_array(np.array([0.1, 0.3], np.float32).reshape(2, 1, 1), "slope")]),
+    "node 'prelu' (PRelu): unsupported: a slope per channel (one table per tensor: use nn.PReLU() with one "
+    "parameter, or LeakyReLU)")
 add("zero_scale.onnx", model(qcdq_act("x", "q", "y", "s", "z", "in"), [x4], [Y], [scalar("s", 0.0), scalar("z", 0, TensorProto.INT8)]),
     "node 'in_q' (QuantizeLinear): scale 0 is not a positive finite number")
 add("scale_zp_mismatch.onnx",

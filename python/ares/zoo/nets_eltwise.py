@@ -89,6 +89,29 @@ class MeanBasic(nn.Module):
         return self.out(y.mean(dim=-1, keepdim=True))  # [1, 3, 1]
 
 
+# ----------------------------------------------------------------------------------------------
+# prelu_cnn: a CNN with a learned PReLU (one slope) and a LeakyReLU between quantizers (tables)
+
+
+class PreluCnn(nn.Module):
+
+    def __init__(self):
+        super().__init__()
+        self.inp = qnn.QuantIdentity()
+        self.conv1 = qnn.QuantConv2d(3, 8, 3, padding=1)
+        self.q1 = qnn.QuantIdentity()
+        self.prelu = nn.PReLU(init=0.2)
+        self.q2 = qnn.QuantIdentity()
+        self.conv2 = qnn.QuantConv2d(8, 8, 3, stride=2, padding=1)
+        self.q3 = qnn.QuantIdentity()
+        self.leaky = nn.LeakyReLU(0.1)
+        self.out = qnn.QuantIdentity()
+
+    def forward(self, x):
+        x = self.q2(self.prelu(self.q1(self.conv1(self.inp(x)))))
+        return self.out(self.leaky(self.q3(self.conv2(x))))
+
+
 NETWORKS = {
     "gelu_basic":
         Spec(
@@ -101,6 +124,11 @@ NETWORKS = {
             "tokens x features: SiLU, Sigmoid, Tanh, Hardswish, Softplus between QuantIdentity "
             "quantizers (tables), then the product of that with a second quantized projection "
             "(a gate, qmul)"),
+    "prelu_cnn":
+        Spec(
+            PreluCnn, (1, 3, 12, 12), False,
+            "QuantConv2d -> PReLU (one learned slope) and QuantConv2d -> LeakyReLU, each between "
+            "QuantIdentity quantizers (tables)"),
     "mean_basic":
         Spec(
             MeanBasic, (1, 10, 16), False,
