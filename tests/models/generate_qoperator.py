@@ -45,10 +45,17 @@ def save(m, name):
     onnx.save(m, os.path.join(HERE, name))
 
 
-def float_cnn(rng):
-    def init(name, shape, s):
-        return numpy_helper.from_array((rng.standard_normal(shape) * s).astype(np.float32), name)
+def gaussian(rng, name, shape, s):
+    return numpy_helper.from_array((rng.standard_normal(shape) * s).astype(np.float32), name)
 
+
+def float_model(name, nodes, inits, x_shape, y_shape):
+    g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def float_cnn(rng):
     nodes = [
         helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
         helper.make_node("Relu", ["c1"], ["r1"]),
@@ -64,19 +71,15 @@ def float_cnn(rng):
         helper.make_node("Gemm", ["f", "wf", "bf"], ["y"], transB=1),
     ]
     inits = [
-        init("w1", (8, 3, 3, 3), 0.3), init("b1", (8,), 0.1), init("w2", (8, 8, 3, 3), 0.15),
-        init("b2", (8,), 0.1), init("w3", (8, 1, 3, 3), 0.4), init("b3", (8,), 0.1),
-        init("wf", (10, 16), 0.3), init("bf", (10,), 0.1),
+        gaussian(rng, "w1", (8, 3, 3, 3), 0.3), gaussian(rng, "b1", (8,), 0.1),
+        gaussian(rng, "w2", (8, 8, 3, 3), 0.15), gaussian(rng, "b2", (8,), 0.1),
+        gaussian(rng, "w3", (8, 1, 3, 3), 0.4), gaussian(rng, "b3", (8,), 0.1),
+        gaussian(rng, "wf", (10, 16), 0.3), gaussian(rng, "bf", (10,), 0.1),
     ]
-    g = helper.make_graph(nodes, "ort_cnn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])], inits)
-    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    return float_model("ort_cnn", nodes, inits, [1, 3, 16, 16], [1, 10])
 
 
 def float_act(rng):
-    def init(name, shape, s):
-        return numpy_helper.from_array((rng.standard_normal(shape) * s).astype(np.float32), name)
-
     nodes = [
         helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
         helper.make_node("Sigmoid", ["c1"], ["s1"]),
@@ -88,12 +91,11 @@ def float_act(rng):
         helper.make_node("Gemm", ["f", "wf", "bf"], ["y"], transB=1),
     ]
     inits = [
-        init("w1", (8, 3, 3, 3), 0.3), init("b1", (8,), 0.1), init("w2", (8, 8, 3, 3), 0.15),
-        init("b2", (8,), 0.1), init("wf", (10, 8), 0.3), init("bf", (10,), 0.1),
+        gaussian(rng, "w1", (8, 3, 3, 3), 0.3), gaussian(rng, "b1", (8,), 0.1),
+        gaussian(rng, "w2", (8, 8, 3, 3), 0.15), gaussian(rng, "b2", (8,), 0.1),
+        gaussian(rng, "wf", (10, 8), 0.3), gaussian(rng, "bf", (10,), 0.1),
     ]
-    g = helper.make_graph(nodes, "ort_act", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])], inits)
-    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    return float_model("ort_act", nodes, inits, [1, 3, 16, 16], [1, 10])
 
 
 def float_softmax(rng):
@@ -102,11 +104,8 @@ def float_softmax(rng):
         helper.make_node("Softmax", ["m1"], ["s1"], axis=-1),
         helper.make_node("MatMul", ["s1", "w2"], ["y"]),
     ]
-    inits = [numpy_helper.from_array((rng.standard_normal(s) * 0.5).astype(np.float32), n)
-             for n, s in (("w1", (16, 16)), ("w2", (16, 8)))]
-    g = helper.make_graph(nodes, "ort_softmax", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 16])],
-                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 8])], inits)
-    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    inits = [gaussian(rng, "w1", (16, 16), 0.5), gaussian(rng, "w2", (16, 8), 0.5)]
+    return float_model("ort_softmax", nodes, inits, [1, 8, 16], [1, 8, 8])
 
 
 class Calibration(CalibrationDataReader):
