@@ -6,7 +6,8 @@
 
 #include <stdint.h>
 
-/* The order of float32 bit patterns as a signed integer (the runtime's ares_f32_key):
+/* The order of float32 bit patterns as a signed integer (the key ares_quantize_f32_s8_thr
+ * computes from each input):
  * -inf < ... < -0 < +0 < ... < +inf, NaNs beyond the infinities. */
 int32_t ares_f32_key(float v);
 

@@ -334,8 +334,7 @@ static int rw_product(qop_ctx *c, ares_op op, const int pos[9], int mode) {
 }
 
 /* Ops whose integer inputs are (x, sx, zx) triples at the given positions and whose output
- * is quantized by (sy, zy): QLinearAdd, QLinearMul, QLinearSigmoid, QLinearLeakyRelu, QLinearSoftmax,
- * QLinearAveragePool, QLinearGlobalAveragePool, QLinearConcat. */
+ * is quantized by (sy, zy): those of elementwise_ops below, and QLinearConcat. */
 static int rw_elementwise(qop_ctx *c, ares_op op, const int *xpos, int nx, int sy, int zy) {
   ares_node *n = c->n;
   if (ares_attr_int(n, "channels_last", 0)) return ares_fail(n, "unsupported: channels_last=1 (NCHW only)");
@@ -375,6 +374,41 @@ static int is_transparent(ares_op op) {
          op == ARES_OP_UNSQUEEZE || op == ARES_OP_TRANSPOSE;
 }
 
+/* The com.microsoft ops that rw_elementwise rewrites: the float op, and the positions of
+ * their (x, scale, zero point) triples and of y's scale and zero point. input_params reads
+ * the same positions. */
+static const struct {
+  ares_op qop, op;
+  int nx, x[2], sy, zy;
+} elementwise_ops[] = {
+    {ARES_OP_MS_QLINEARADD, ARES_OP_ADD, 2, {0, 3}, 6, 7},
+    {ARES_OP_MS_QLINEARMUL, ARES_OP_MUL, 2, {0, 3}, 6, 7},
+    {ARES_OP_MS_QLINEARSIGMOID, ARES_OP_SIGMOID, 1, {0}, 3, 4},
+    {ARES_OP_MS_QLINEARLEAKYRELU, ARES_OP_LEAKYRELU, 1, {0}, 3, 4},
+    {ARES_OP_MS_QLINEARSOFTMAX, ARES_OP_SOFTMAX, 1, {0}, 3, 4},
+    {ARES_OP_MS_QLINEARAVGPOOL, ARES_OP_AVGPOOL, 1, {0}, 3, 4},
+    {ARES_OP_MS_QLINEARGLOBALAVGPOOL, ARES_OP_GLOBALAVGPOOL, 1, {0}, 3, 4},
+};
+
+static int elementwise_index(ares_op op) {
+  for (int i = 0; i < (int)(sizeof elementwise_ops / sizeof *elementwise_ops); i++)
+    if (elementwise_ops[i].qop == op) return i;
+  return -1;
+}
+
+/* QLinearSoftmax's `opset` attribute is the original Softmax's: before 13 the input is
+ * coerced to 2-D at `axis`, which is the per-axis softmax only over the last axis. */
+static int softmax_axis(qop_ctx *c) {
+  ares_node *n = c->n;
+  const ares_tensor *x = has_in(n, 0) ? c->g->tensors[n->in[0]] : NULL;
+  int64_t axis = ares_attr_int(n, "axis", -1), opset = ares_attr_int(n, "opset", c->g->opset);
+  int last = axis == -1 || (x && x->has_shape && axis == x->rank - 1);
+  if (opset < 13 && !last)
+    return ares_fail(n, "unsupported: opset %lld softmax semantics over more than the last axis", (long long)opset);
+  if (!ares_attr_find(n, "axis")) add_int_attr(c->g, n, "axis", -1);
+  return 0;
+}
+
 static int rewrite(qop_ctx *c) {
   ares_node *n = c->n;
   switch (n->op) {
@@ -398,50 +432,26 @@ static int rewrite(qop_ctx *c) {
     static const int pos[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
     return rw_product(c, ARES_OP_GEMM, pos, has_in(n, 7) ? OUT_QUANT : OUT_FLOAT);
   }
-  case ARES_OP_MS_QLINEARADD: {
-    static const int xp[2] = {0, 3};
-    return rw_elementwise(c, ARES_OP_ADD, xp, 2, 6, 7);
-  }
-  case ARES_OP_MS_QLINEARMUL: {
-    static const int xp[2] = {0, 3};
-    return rw_elementwise(c, ARES_OP_MUL, xp, 2, 6, 7);
-  }
-  case ARES_OP_MS_QLINEARSIGMOID:
-  case ARES_OP_MS_QLINEARLEAKYRELU: {
-    static const int xp[1] = {0};
-    return rw_elementwise(c, n->op == ARES_OP_MS_QLINEARSIGMOID ? ARES_OP_SIGMOID : ARES_OP_LEAKYRELU, xp, 1, 3, 4);
-  }
-  case ARES_OP_MS_QLINEARSOFTMAX: {
-    /* its `opset` attribute is the original Softmax's: before 13 the input is coerced to 2-D
-     * at `axis`, which is the per-axis softmax only over the last axis */
-    const ares_tensor *x = has_in(n, 0) ? c->g->tensors[n->in[0]] : NULL;
-    int64_t axis = ares_attr_int(n, "axis", -1);
-    int last = axis == -1 || (x && x->has_shape && axis == x->rank - 1);
-    if (ares_attr_int(n, "opset", c->g->opset) < 13 && !last)
-      return ares_fail(n, "unsupported: opset %lld softmax semantics over more than the last axis",
-                       (long long)ares_attr_int(n, "opset", c->g->opset));
-    if (!ares_attr_find(n, "axis")) add_int_attr(c->g, n, "axis", -1);
-    static const int xp[1] = {0};
-    return rw_elementwise(c, ARES_OP_SOFTMAX, xp, 1, 3, 4);
-  }
-  case ARES_OP_MS_QLINEARGLOBALAVGPOOL:
-  case ARES_OP_MS_QLINEARAVGPOOL: {
-    static const int xp[1] = {0};
-    return rw_elementwise(c, n->op == ARES_OP_MS_QLINEARAVGPOOL ? ARES_OP_AVGPOOL : ARES_OP_GLOBALAVGPOOL, xp, 1, 3, 4);
-  }
   case ARES_OP_MS_QLINEARCONCAT: {
     int nx = (n->nin - 2) / 3, xp[64];
     if (nx < 1 || (n->nin - 2) % 3 || nx > 64) return ares_fail(n, "expects y_scale, y_zero_point and (x, scale, zero point) triples");
     for (int i = 0; i < nx; i++) xp[i] = 2 + 3 * i;
     return rw_elementwise(c, ARES_OP_CONCAT, xp, nx, 0, 1);
   }
-  default:
+  default: {
+    int e = elementwise_index(n->op);
+    if (e >= 0) {
+      if (n->op == ARES_OP_MS_QLINEARSOFTMAX && softmax_axis(c) < 0) return -1;
+      return rw_elementwise(c, elementwise_ops[e].op, elementwise_ops[e].x, elementwise_ops[e].nx, elementwise_ops[e].sy,
+                            elementwise_ops[e].zy);
+    }
     if (is_transparent(n->op) && n->nin > 0 && info_of(c, n->in[0]) && info_of(c, n->in[0])->s >= 0) return rw_transparent(c);
     if (n->op == ARES_OP_QUANTIZELINEAR && n->nin > 1 && info_of(c, n->out[0])) {
       int z = has_in(n, 2) ? n->in[2] : -1;
       *info_of(c, n->out[0]) = (int_info){n->in[1], z, z >= 0 ? c->g->tensors[z]->dtype : ARES_DT_U8, -1};
     }
     return 0;
+  }
   }
 }
 
@@ -454,9 +464,6 @@ static int input_params(const ares_node *n, int tid, int *s, int *z) {
   } at[] = {
       {ARES_OP_DEQUANTIZELINEAR, 0, 1, 2}, {ARES_OP_QLINEARCONV, 0, 1, 2}, {ARES_OP_QLINEARMATMUL, 0, 1, 2}, {ARES_OP_QLINEARMATMUL, 3, 4, 5},
       {ARES_OP_CONVINTEGER, 0, -1, 2},     {ARES_OP_MATMULINTEGER, 0, -1, 2}, {ARES_OP_MS_QGEMM, 0, 1, 2},
-      {ARES_OP_MS_QLINEARADD, 0, 1, 2},    {ARES_OP_MS_QLINEARADD, 3, 4, 5},  {ARES_OP_MS_QLINEARGLOBALAVGPOOL, 0, 1, 2},
-      {ARES_OP_MS_QLINEARAVGPOOL, 0, 1, 2},   {ARES_OP_MS_QLINEARMUL, 0, 1, 2},  {ARES_OP_MS_QLINEARMUL, 3, 4, 5},
-      {ARES_OP_MS_QLINEARSIGMOID, 0, 1, 2},   {ARES_OP_MS_QLINEARLEAKYRELU, 0, 1, 2}, {ARES_OP_MS_QLINEARSOFTMAX, 0, 1, 2},
   };
   for (size_t i = 0; i < sizeof at / sizeof *at; i++)
     if (at[i].op == n->op && at[i].x < n->nin && n->in[at[i].x] == tid) {
@@ -464,6 +471,15 @@ static int input_params(const ares_node *n, int tid, int *s, int *z) {
       *z = at[i].z < n->nin ? n->in[at[i].z] : -1;
       return 1;
     }
+  int e = elementwise_index(n->op);
+  for (int i = 0; e >= 0 && i < elementwise_ops[e].nx; i++) {
+    int x = elementwise_ops[e].x[i];
+    if (x < n->nin && n->in[x] == tid) {
+      *s = x + 1 < n->nin ? n->in[x + 1] : -1;
+      *z = x + 2 < n->nin ? n->in[x + 2] : -1;
+      return 1;
+    }
+  }
   if (n->op == ARES_OP_MS_QLINEARCONCAT)
     for (int k = 2; k + 2 < n->nin; k += 3)
       if (n->in[k] == tid) {

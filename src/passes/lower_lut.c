@@ -243,17 +243,18 @@ static int try_island(ares_graph *g, int out, ares_node *q, float *val) {
 }
 
 int ares_pass_lower_lut(ares_graph *g) {
+  /* nothing but a table computes PReLU; with a slope per channel there is no one table */
+  for (int i = 0; i < g->nnodes; i++) {
+    ares_node *n = g->nodes[i];
+    if (!n->dead && n->op == ARES_OP_PRELU && n->nin == 2 && ares_tensor_is_const(g, n->in[1]) && !uniform_const(g, n->in[1]))
+      return ares_fail(n, "unsupported: a slope per channel (one table per tensor: use nn.PReLU() with one parameter, "
+                          "or LeakyReLU)");
+  }
   float *val = calloc((size_t)g->ntensors + 1, sizeof(float));
   if (!val) return ares_fail(NULL, "out of memory");
   int nn = g->nnodes; /* nodes created here are qluts: not visited */
   for (int i = 0; i < nn; i++) {
     ares_node *n = g->nodes[i];
-    /* nothing but a table computes PReLU; with a slope per channel there is no one table */
-    if (!n->dead && n->op == ARES_OP_PRELU && n->nin == 2 && ares_tensor_is_const(g, n->in[1]) && !uniform_const(g, n->in[1])) {
-      free(val);
-      return ares_fail(n, "unsupported: a slope per channel (one table per tensor: use nn.PReLU() with one parameter, "
-                          "or LeakyReLU)");
-    }
     if (n->dead || n->op != ARES_OP_QUANTIZELINEAR || n->nin != 1) continue;
     try_island(g, n->in[0], n, val);
   }
